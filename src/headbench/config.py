@@ -1,0 +1,294 @@
+"""Load and validate params.yaml: the single source of every setting.
+
+params.yaml is read with a YAML 1.2 parser (ruamel.yaml): `dvc exp run -S lr=4e-5` writes
+`4e-05`, which a YAML 1.1 reader would return as a string. Every field is then cast and
+checked here, so a nonsense value fails before anything trains, naming its key.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
+VARIANT_KEYS = ("head", "head_options", *OPTIMISER_OPTIONS)
+SCHEDULERS = ("linear", "cosine", "constant")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+class ParamError(ValueError):
+    """A params.yaml value is missing, of the wrong type or out of range."""
+
+
+def _require(cond: bool, key: str, msg: str) -> None:
+    if not cond:
+        raise ParamError(f"params.yaml: `{key}` {msg}")
+
+
+def _num(value: Any, key: str, kind: type, *, lo=None, hi=None, lo_open=False, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or value is None:
+        raise ParamError(f"params.yaml: `{key}` must be a {kind.__name__}, got {value!r}")
+    try:
+        out = kind(value)  # also accepts numeric strings such as '4e-05'
+    except (TypeError, ValueError):
+        raise ParamError(f"params.yaml: `{key}` must be a {kind.__name__}, got {value!r}") from None
+    if kind is int and float(value) != out:
+        raise ParamError(f"params.yaml: `{key}` must be an integer, got {value!r}")
+    if kind is float and not math.isfinite(out):
+        raise ParamError(f"params.yaml: `{key}` must be finite, got {value!r}")
+    if lo is not None:
+        ok = out > lo if lo_open else out >= lo
+        _require(ok, key, f"must be {'>' if lo_open else '>='} {lo}, got {value!r}")
+    if hi is not None:
+        _require(out <= hi, key, f"must be <= {hi}, got {value!r}")
+    return out
+
+
+def _choice(value: Any, key: str, choices) -> str:
+    _require(value in choices, key, f"must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def _section(raw: dict, key: str) -> dict:
+    value = raw.get(key)
+    _require(isinstance(value, dict), key, "must be a mapping")
+    return value
+
+
+def _no_unknown(section: dict, key: str, known) -> None:
+    unknown = sorted(set(section) - set(known))
+    _require(not unknown, key, f"has unknown keys {unknown}; valid keys: {sorted(known)}")
+
+
+@dataclass(frozen=True)
+class DataParams:
+    path: str
+    id_col: str
+    text_col: str
+    target_col: str
+    group_col: str | None = None
+
+
+@dataclass(frozen=True)
+class CVParams:
+    n_folds: int
+    folds: tuple[int, ...]
+    n_bins: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    max_length: int
+    batch_size: int
+    eval_batch_size: int
+    epochs: int
+    max_steps: int | None
+    lr: float
+    head_lr: float
+    weight_decay: float
+    warmup_ratio: float
+    scheduler: str
+    grad_accum_steps: int
+    max_grad_norm: float | None
+    eval_every: int
+    precision: str
+    compile: bool
+    num_threads: int | None
+    save_checkpoint: bool
+    resume: bool
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    head: str
+    head_options: dict = field(default_factory=dict)
+    llrd: float | None = None
+    reinit_layers: int = 0
+
+
+@dataclass(frozen=True)
+class TrackingParams:
+    enabled: bool
+    experiment: str
+
+
+@dataclass(frozen=True)
+class StatsParams:
+    baseline: str
+    n_resamples: int
+    confidence: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataParams
+    cv: CVParams
+    seeds: tuple[int, ...]
+    model: ModelParams
+    train: TrainParams
+    tracking: TrackingParams
+    stats: StatsParams
+    variants: dict[str, Variant]
+    raw: dict
+
+    def variant(self, name: str) -> Variant:
+        if name not in self.variants:
+            raise ParamError(f"params.yaml: unknown variant {name!r}; defined variants: {sorted(self.variants)}")
+        return self.variants[name]
+
+
+def _bool(value: Any, key: str) -> bool:
+    _require(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any, key: str, allow_none=False) -> str | None:
+    if value is None and allow_none:
+        return None
+    _require(isinstance(value, str) and value.strip() != "", key, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _dataclass_keys(cls) -> list[str]:
+    return [f.name for f in fields(cls)]
+
+
+def parse_data(raw: dict) -> DataParams:
+    d = _section(raw, "data")
+    _no_unknown(d, "data", _dataclass_keys(DataParams))
+    return DataParams(
+        path=_str(d.get("path"), "data.path"),
+        id_col=_str(d.get("id_col"), "data.id_col"),
+        text_col=_str(d.get("text_col"), "data.text_col"),
+        target_col=_str(d.get("target_col"), "data.target_col"),
+        group_col=_str(d.get("group_col"), "data.group_col", allow_none=True),
+    )
+
+
+def parse_cv(raw: dict) -> CVParams:
+    c = _section(raw, "cv")
+    _no_unknown(c, "cv", _dataclass_keys(CVParams))
+    n = _num(c.get("n_folds"), "cv.n_folds", int, lo=2)
+    folds = c.get("folds")
+    _require(isinstance(folds, list) and folds, "cv.folds", "must be a non-empty list of fold indices")
+    folds = tuple(_num(f, "cv.folds", int) for f in folds)
+    for f in folds:
+        _require(0 <= f < n, "cv.folds", f"has fold {f} out of range: valid folds are 0..{n - 1} (cv.n_folds={n})")
+    _require(len(set(folds)) == len(folds), "cv.folds", f"has duplicates: {list(folds)}")
+    return CVParams(
+        n_folds=n, folds=folds, n_bins=_num(c.get("n_bins"), "cv.n_bins", int, lo=1), seed=_num(c.get("seed"), "cv.seed", int)
+    )
+
+
+def parse_train(raw: dict) -> TrainParams:
+    t = _section(raw, "train")
+    _no_unknown(t, "train", _dataclass_keys(TrainParams))
+    g = t.get
+    return TrainParams(
+        max_length=_num(g("max_length"), "train.max_length", int, lo=8),
+        batch_size=_num(g("batch_size"), "train.batch_size", int, lo=1),
+        eval_batch_size=_num(g("eval_batch_size"), "train.eval_batch_size", int, lo=1),
+        epochs=_num(g("epochs"), "train.epochs", int, lo=1),
+        max_steps=_num(g("max_steps"), "train.max_steps", int, lo=1, allow_none=True),
+        lr=_num(g("lr"), "train.lr", float, lo=0, lo_open=True),
+        head_lr=_num(g("head_lr"), "train.head_lr", float, lo=0, lo_open=True),
+        weight_decay=_num(g("weight_decay"), "train.weight_decay", float, lo=0),
+        warmup_ratio=_num(g("warmup_ratio"), "train.warmup_ratio", float, lo=0, hi=1),
+        scheduler=_choice(g("scheduler"), "train.scheduler", SCHEDULERS),
+        grad_accum_steps=_num(g("grad_accum_steps"), "train.grad_accum_steps", int, lo=1),
+        max_grad_norm=_num(g("max_grad_norm"), "train.max_grad_norm", float, lo=0, lo_open=True, allow_none=True),
+        eval_every=_num(g("eval_every"), "train.eval_every", int, lo=1),
+        precision=_choice(g("precision"), "train.precision", PRECISIONS),
+        compile=_bool(g("compile"), "train.compile"),
+        num_threads=_num(g("num_threads"), "train.num_threads", int, lo=1, allow_none=True),
+        save_checkpoint=_bool(g("save_checkpoint"), "train.save_checkpoint"),
+        resume=_bool(g("resume"), "train.resume"),
+    )
+
+
+def parse_variant(name: str, v: Any) -> Variant:
+    from headbench.heads import validate_head  # heads own their option names
+
+    key = f"variants.{name}"
+    _require(isinstance(v, dict), key, "must be a mapping with at least `head`")
+    _no_unknown(v, key, VARIANT_KEYS)
+    head = v.get("head")
+    options = v.get("head_options") or {}
+    _require(isinstance(options, dict), f"{key}.head_options", "must be a mapping")
+    validate_head(head, dict(options), key)
+    llrd = v.get("llrd")
+    if llrd is not None:
+        llrd = _num(llrd, f"{key}.llrd", float, lo=0, lo_open=True, hi=1)
+    reinit = _num(v.get("reinit_layers", 0), f"{key}.reinit_layers", int, lo=0)
+    return Variant(name=name, head=head, head_options=dict(options), llrd=llrd, reinit_layers=reinit)
+
+
+def parse(raw: dict) -> Params:
+    _require(isinstance(raw, dict), "<root>", "must be a mapping")
+    seeds = raw.get("seeds")
+    _require(isinstance(seeds, list) and seeds, "seeds", "must be a non-empty list of integers")
+    seeds = tuple(_num(s, "seeds", int, lo=0) for s in seeds)
+    _require(len(set(seeds)) == len(seeds), "seeds", f"has duplicates: {list(seeds)}")
+    m = _section(raw, "model")
+    _no_unknown(m, "model", _dataclass_keys(ModelParams))
+    model = ModelParams(
+        name=_str(m.get("name"), "model.name"),
+        trust_remote_code=_bool(m.get("trust_remote_code", False), "model.trust_remote_code"),
+    )
+    tr = _section(raw, "tracking")
+    _no_unknown(tr, "tracking", _dataclass_keys(TrackingParams))
+    tracking = TrackingParams(
+        enabled=_bool(tr.get("enabled"), "tracking.enabled"), experiment=_str(tr.get("experiment"), "tracking.experiment")
+    )
+    variants_raw = _section(raw, "variants")
+    _require(len(variants_raw) > 0, "variants", "must define at least one variant")
+    variants = {str(k): parse_variant(str(k), v) for k, v in variants_raw.items()}
+    st = _section(raw, "stats")
+    _no_unknown(st, "stats", _dataclass_keys(StatsParams))
+    stats = StatsParams(
+        baseline=_choice(st.get("baseline"), "stats.baseline", list(variants)),
+        n_resamples=_num(st.get("n_resamples"), "stats.n_resamples", int, lo=100),
+        confidence=_num(st.get("confidence"), "stats.confidence", float, lo=0.5, lo_open=True, hi=0.999),
+        seed=_num(st.get("seed"), "stats.seed", int),
+    )
+    return Params(
+        data=parse_data(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),
+        tracking=tracking, stats=stats, variants=variants, raw=raw,
+    )
+
+
+def _plain(obj: Any) -> Any:
+    """ruamel's commented containers -> plain dicts/lists (for JSON, MLflow and hashing)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ParamError(f"{path}: params file not found")
+    try:
+        return _plain(YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")))
+    except Exception as exc:  # ruamel raises several parser error types
+        raise ParamError(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    return parse(read_yaml(path))

@@ -1,0 +1,92 @@
+"""Reading and validating the input CSV. Every problem names the file, the column and rows."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from headbench.config import DataParams
+
+MAX_SHOWN = 5
+
+
+class DataError(ValueError):
+    """The input data cannot be used; the message says where and why."""
+
+
+def _rows(index) -> str:
+    shown = ", ".join(str(i + 1) for i in list(index)[:MAX_SHOWN])
+    more = f" and {len(index) - MAX_SHOWN} more" if len(index) > MAX_SHOWN else ""
+    return f"data row{'s' if len(index) > 1 else ''} {shown}{more} (counted from 1 after the header)"
+
+
+def read_csv(path: str | Path, required: list[str], id_col: str | None = None) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{path}: file is empty (expected a CSV header with columns {required})")
+    try:
+        raw.decode("utf-8")  # a BOM is fine: utf-8-sig below strips it
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); save the file as UTF-8") from None
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig", dtype={id_col: str} if id_col else None, keep_default_na=True)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise DataError(f"{path}: malformed CSV: {exc}") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; the file has columns {list(df.columns)}")
+    if df.empty:
+        raise DataError(f"{path}: has a header but no data rows")
+    return df
+
+
+def validate_texts(df: pd.DataFrame, col: str, path) -> None:
+    text = df[col]
+    bad = df.index[text.isna() | text.astype(str).str.strip().eq("")]
+    if len(bad):
+        raise DataError(f"{path}: column {col!r} has empty or whitespace-only text in {_rows(bad)}")
+
+
+def validate_ids(df: pd.DataFrame, col: str, path) -> None:
+    missing = df.index[df[col].isna() | df[col].astype(str).str.strip().eq("")]
+    if len(missing):
+        raise DataError(f"{path}: column {col!r} has missing ids in {_rows(missing)}")
+    dup = df.index[df[col].duplicated(keep=False)]
+    if len(dup):
+        raise DataError(f"{path}: column {col!r} has duplicate ids {sorted(set(df.loc[dup, col]))[:MAX_SHOWN]} in {_rows(dup)}")
+
+
+def validate_target(df: pd.DataFrame, col: str, path) -> pd.Series:
+    values = pd.to_numeric(df[col], errors="coerce")
+    not_numeric = df.index[values.isna() & df[col].notna()]
+    if len(not_numeric):
+        examples = [repr(v) for v in df.loc[not_numeric[:3], col]]
+        raise DataError(f"{path}: column {col!r} has non-numeric values ({', '.join(examples)}) in {_rows(not_numeric)}")
+    bad = df.index[values.isna() | ~values.apply(lambda v: pd.notna(v) and abs(v) != float("inf"))]
+    if len(bad):
+        raise DataError(f"{path}: column {col!r} has missing (NaN) or infinite targets in {_rows(bad)}")
+    return values.astype("float64")
+
+
+def load_dataset(p: DataParams, require_target: bool = True, path: str | Path | None = None) -> pd.DataFrame:
+    """Validated frame with columns id, text, target (if present/required) and group (if set)."""
+    path = Path(path or p.path)
+    required = [p.id_col, p.text_col] + ([p.target_col] if require_target else [])
+    if p.group_col and require_target:
+        required.append(p.group_col)
+    df = read_csv(path, required, id_col=p.id_col)
+    validate_ids(df, p.id_col, path)
+    validate_texts(df, p.text_col, path)
+    dup = df.index[df[p.text_col].duplicated(keep=False)]
+    if len(dup):
+        raise DataError(f"{path}: column {p.text_col!r} has duplicate texts in {_rows(dup)}")
+    out = pd.DataFrame({"id": df[p.id_col].astype(str), "text": df[p.text_col].astype(str)})
+    if p.target_col in df.columns:
+        out["target"] = validate_target(df, p.target_col, path)
+    if p.group_col and p.group_col in df.columns:
+        out["group"] = df[p.group_col].astype(str)
+    return out

@@ -1,0 +1,42 @@
+"""K-fold assignment, stratified on the binned target, optionally keeping groups together."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from headbench.config import CVParams, ParamError
+
+
+def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
+    return pd.qcut(target, q=n_bins, labels=False, duplicates="drop").to_numpy()
+
+
+def make_folds(df: pd.DataFrame, cv: CVParams) -> pd.DataFrame:
+    if cv.n_folds > len(df):
+        raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {len(df)} rows of the data")
+    bins = target_bins(df["target"], min(cv.n_bins, len(df) // cv.n_folds or 1))
+    fold = np.full(len(df), -1)
+    if "group" in df.columns:
+        if df["group"].nunique() < cv.n_folds:
+            raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {df['group'].nunique()} groups in the data")
+        splitter = StratifiedGroupKFold(n_splits=cv.n_folds, shuffle=True, random_state=cv.seed)
+        splits = splitter.split(df, bins, groups=df["group"])
+    else:
+        splitter = StratifiedKFold(n_splits=cv.n_folds, shuffle=True, random_state=cv.seed)
+        splits = splitter.split(df, bins)
+    for k, (_, valid) in enumerate(splits):
+        fold[valid] = k
+    return pd.DataFrame({"id": df["id"].to_numpy(), "fold": fold})
+
+
+def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFrame:
+    merged = df.merge(folds, on="id", how="left", validate="one_to_one")
+    missing = merged.index[merged["fold"].isna()]
+    if len(missing):
+        raise ParamError(
+            f"{folds_path}: {len(missing)} ids of the data have no fold (e.g. {merged.loc[missing[:3], 'id'].tolist()}); "
+            "re-run the split stage (`dvc repro split`)"
+        )
+    merged["fold"] = merged["fold"].astype(int)
+    return merged

@@ -1,0 +1,243 @@
+"""Regression heads: one registry that names them all, one signature for all of them.
+
+Every head is called as ``head(hidden_states, attention_mask) -> Tensor[batch]`` where
+``hidden_states`` is the encoder's tuple (embeddings, layer 1, ..., layer L) of
+``[batch, seq, hidden]`` tensors and ``attention_mask`` is ``[batch, seq]`` with 1 for real
+tokens. A head pools the states into features; the shared output block (optional dropout or
+multi-sample dropout, then Linear -> 1) turns features into one prediction per row.
+Padding never influences a prediction: every pooling below masks it out.
+"""
+from __future__ import annotations
+
+import inspect
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+HEADS: dict[str, type["Head"]] = {}
+COMMON_OPTIONS = ("dropout", "msd_samples")
+
+
+def register_head(name: str):
+    def add(cls):
+        HEADS[name] = cls
+        cls.head_name = name
+        return cls
+
+    return add
+
+
+def head_options(name: str) -> list[str]:
+    sig = inspect.signature(HEADS[name].__init__)
+    own = [p for p in sig.parameters if p not in ("self", "hidden_size", "num_layers", "kwargs")]
+    return sorted([*own, *COMMON_OPTIONS])
+
+
+def validate_head(name, options: dict, key: str = "head") -> None:
+    from headbench.config import ParamError
+
+    if name not in HEADS:
+        raise ParamError(f"params.yaml: `{key}.head` is {name!r}, not a known head; valid heads: {sorted(HEADS)}")
+    unknown = sorted(set(options) - set(head_options(name)))
+    if unknown:
+        raise ParamError(
+            f"params.yaml: `{key}.head_options` has unknown options {unknown} for head {name!r}; "
+            f"valid options: {head_options(name)}"
+        )
+    p = options.get("dropout", 0.0)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ParamError(f"params.yaml: `{key}.head_options.dropout` must be in [0, 1), got {p!r}")
+    k = options.get("msd_samples", 1)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ParamError(f"params.yaml: `{key}.head_options.msd_samples` must be an integer >= 1, got {k!r}")
+    for opt, value in options.items():
+        if opt in ("n_layers", "channels", "kernel_size", "hidden_size", "attention_size", "layer_start") and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ParamError(f"params.yaml: `{key}.head_options.{opt}` must be an integer >= 1, got {value!r}")
+
+
+def build_head(name: str, hidden_size: int, num_layers: int, options: dict | None = None) -> "Head":
+    options = dict(options or {})
+    validate_head(name, options)
+    dropout = options.pop("dropout", 0.0)
+    msd = options.pop("msd_samples", 1)
+    head = HEADS[name](hidden_size=hidden_size, num_layers=num_layers, **options)
+    head.set_output(dropout, msd)
+    return head
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(x.dtype)
+    return (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
+def masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return x.masked_fill(~mask.bool().unsqueeze(-1), torch.finfo(x.dtype).min).max(1).values
+
+
+class Head(nn.Module):
+    """Base: subclasses set ``out_features`` and implement ``pool``."""
+
+    head_name = "?"
+    out_features: int
+
+    def set_output(self, dropout: float, msd_samples: int) -> None:
+        self.dropout = nn.Dropout(dropout)
+        self.msd_samples = msd_samples
+        self.fc = nn.Linear(self.out_features, 1)
+
+    def pool(self, hidden_states, mask) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, hidden_states, attention_mask) -> torch.Tensor:
+        features = self.pool(hidden_states, attention_mask)
+        if self.training and self.msd_samples > 1:
+            # multi-sample dropout: average the outputs over K independent dropout masks
+            out = torch.stack([self.fc(self.dropout(features)) for _ in range(self.msd_samples)]).mean(0)
+        else:
+            out = self.fc(self.dropout(features))
+        return out.squeeze(-1)
+
+
+@register_head("cls")
+class ClsHead(Head):
+    def __init__(self, hidden_size, num_layers):
+        super().__init__()
+        self.out_features = hidden_size
+
+    def pool(self, hidden_states, mask):
+        return hidden_states[-1][:, 0]
+
+
+@register_head("mean")
+class MeanHead(Head):
+    def __init__(self, hidden_size, num_layers):
+        super().__init__()
+        self.out_features = hidden_size
+
+    def pool(self, hidden_states, mask):
+        return masked_mean(hidden_states[-1], mask)
+
+
+@register_head("max")
+class MaxHead(Head):
+    def __init__(self, hidden_size, num_layers):
+        super().__init__()
+        self.out_features = hidden_size
+
+    def pool(self, hidden_states, mask):
+        return masked_max(hidden_states[-1], mask)
+
+
+@register_head("mean_max")
+class MeanMaxHead(Head):
+    def __init__(self, hidden_size, num_layers):
+        super().__init__()
+        self.out_features = 2 * hidden_size
+
+    def pool(self, hidden_states, mask):
+        h = hidden_states[-1]
+        return torch.cat([masked_mean(h, mask), masked_max(h, mask)], dim=-1)
+
+
+@register_head("conv1d")
+class Conv1dHead(Head):
+    """Conv1d -> ReLU -> Conv1d(->1) -> max over time, over windows made only of real tokens."""
+
+    def __init__(self, hidden_size, num_layers, channels: int = 256, kernel_size: int = 2):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.conv1 = nn.Conv1d(hidden_size, channels, kernel_size)
+        self.conv2 = nn.Conv1d(channels, 1, kernel_size)
+        self.out_features = 1
+
+    def _valid(self, mask: torch.Tensor) -> torch.Tensor:
+        # a valid output position is a window whose inputs were all valid: a min-pool of the mask
+        return -F.max_pool1d(-mask.unsqueeze(1), self.kernel_size, stride=1).squeeze(1)
+
+    def pool(self, hidden_states, mask):
+        x = hidden_states[-1].transpose(1, 2)  # [B, H, T]
+        mask = mask.to(x.dtype)
+        x = F.relu(self.conv1(x * mask.unsqueeze(1)))
+        mask = self._valid(mask)
+        x = self.conv2(x).squeeze(1)  # [B, T - 2(k-1)]
+        mask = self._valid(mask)
+        # a text shorter than the two windows has no valid position: fall back to the first one
+        mask[:, 0] = torch.where(mask.sum(1) > 0, mask[:, 0], torch.ones_like(mask[:, 0]))
+        return x.masked_fill(mask == 0, torch.finfo(x.dtype).min).max(1, keepdim=True).values
+
+
+@register_head("lstm")
+class LstmHead(Head):
+    """LSTM over the token states; the summary is its final state at each row's last real token."""
+
+    def __init__(self, hidden_size, num_layers, lstm_size: int = 256, bidirectional: bool = True):
+        super().__init__()
+        self.lstm = nn.LSTM(hidden_size, lstm_size, batch_first=True, bidirectional=bool(bidirectional))
+        self.out_features = lstm_size * (2 if bidirectional else 1)
+
+    def pool(self, hidden_states, mask):
+        lengths = mask.sum(1).clamp(min=1).cpu()
+        packed = pack_padded_sequence(hidden_states[-1], lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)  # h_n: [directions, B, size], taken at each row's true end
+        return torch.cat(list(h_n), dim=-1)
+
+
+@register_head("concat_cls")
+class ConcatClsHead(Head):
+    def __init__(self, hidden_size, num_layers, n_layers: int = 4):
+        super().__init__()
+        if n_layers > num_layers:
+            from headbench.config import ParamError
+
+            raise ParamError(f"head concat_cls: n_layers={n_layers} but the encoder has only {num_layers} layers")
+        self.n_layers = n_layers
+        self.out_features = n_layers * hidden_size
+
+    def pool(self, hidden_states, mask):
+        return torch.cat([hidden_states[-i][:, 0] for i in range(1, self.n_layers + 1)], dim=-1)
+
+
+@register_head("weighted_layers")
+class WeightedLayersHead(Head):
+    """Softmax-normalised learned weights over the layers from ``layer_start`` to the last."""
+
+    def __init__(self, hidden_size, num_layers, layer_start: int = 4, pooling: str = "cls"):
+        super().__init__()
+        from headbench.config import ParamError
+
+        if layer_start > num_layers:
+            raise ParamError(f"head weighted_layers: layer_start={layer_start} but the encoder has only {num_layers} layers")
+        if pooling not in ("cls", "mean"):
+            raise ParamError(f"head weighted_layers: pooling must be 'cls' or 'mean', got {pooling!r}")
+        self.layer_start = layer_start
+        self.pooling = pooling
+        self.layer_logits = nn.Parameter(torch.zeros(num_layers + 1 - layer_start))
+        self.out_features = hidden_size
+
+    def pool(self, hidden_states, mask):
+        stacked = torch.stack(hidden_states[self.layer_start :], dim=0)  # [n, B, T, H]
+        w = torch.softmax(self.layer_logits, dim=0).to(stacked.dtype)
+        h = (w.view(-1, 1, 1, 1) * stacked).sum(0)
+        return h[:, 0] if self.pooling == "cls" else masked_mean(h, mask)
+
+
+@register_head("attention")
+class AttentionHead(Head):
+    """Additive attention: score = v . tanh(W h), softmax over real tokens, weighted sum."""
+
+    def __init__(self, hidden_size, num_layers, attention_size: int = 512):
+        super().__init__()
+        self.W = nn.Linear(hidden_size, attention_size)
+        self.v = nn.Linear(attention_size, 1, bias=False)
+        self.out_features = hidden_size
+
+    def pool(self, hidden_states, mask):
+        h = hidden_states[-1]
+        scores = self.v(torch.tanh(self.W(h))).squeeze(-1)
+        scores = scores.masked_fill(~mask.bool(), torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=1)
+        return (weights.unsqueeze(-1) * h).sum(1)

@@ -1,0 +1,48 @@
+"""Optimiser parameter groups: plain (encoder LR + head LR) or layer-wise LR decay."""
+from __future__ import annotations
+
+from torch import nn
+
+from headbench.layers import find_layers
+
+
+def _no_decay(param) -> bool:
+    # biases, LayerNorm weights and other 1-D parameters take no weight decay
+    return param.ndim < 2
+
+
+def _split(named, lr: float, weight_decay: float, label: str) -> list[dict]:
+    decay = [p for _, p in named if p.requires_grad and not _no_decay(p)]
+    no_decay = [p for _, p in named if p.requires_grad and _no_decay(p)]
+    groups = []
+    if decay:
+        groups.append({"params": decay, "lr": lr, "weight_decay": weight_decay, "name": f"{label}"})
+    if no_decay:
+        groups.append({"params": no_decay, "lr": lr, "weight_decay": 0.0, "name": f"{label}.no_decay"})
+    return groups
+
+
+def param_groups(model: nn.Module, lr: float, head_lr: float, weight_decay: float, llrd: float | None = None) -> list[dict]:
+    """Every trainable parameter lands in exactly one group.
+
+    With ``llrd=d`` the top encoder layer gets ``lr``, the layer ``k`` steps below it
+    ``lr * d**k``, the embeddings ``lr * d**L`` (L layers). Encoder parameters outside the
+    embeddings and layers (pooler, DeBERTa's relative embeddings) take the top LR.
+    """
+    encoder, head = model.encoder, model.head
+    groups = _split(list(head.named_parameters()), head_lr, weight_decay, "head")
+    if llrd is None:
+        return groups + _split(list(encoder.named_parameters()), lr, weight_decay, "encoder")
+    embeddings, layers = find_layers(encoder)
+    n = len(layers)
+    seen = set()
+    for depth, layer in enumerate(reversed(layers)):
+        named = list(layer.named_parameters())
+        seen.update(id(p) for _, p in named)
+        groups += _split(named, lr * llrd**depth, weight_decay, f"layer{n - 1 - depth}")
+    emb = list(embeddings.named_parameters())
+    seen.update(id(p) for _, p in emb)
+    groups += _split(emb, lr * llrd**n, weight_decay, "embeddings")
+    rest = [(k, p) for k, p in encoder.named_parameters() if id(p) not in seen]
+    groups += _split(rest, lr, weight_decay, "encoder.other")
+    return groups

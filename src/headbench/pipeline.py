@@ -1,0 +1,149 @@
+"""What each DVC stage does, as functions of the validated params."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import Params, ParamError, Variant
+from headbench.data import load_dataset
+from headbench.folds import attach_folds, make_folds
+from headbench.io import write_csv, write_json
+
+TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
+
+
+def run_dir(runs: str | Path, variant: str, fold: int, seed: int) -> Path:
+    return Path(runs) / variant / f"fold{fold}-seed{seed}"
+
+
+def split(params: Params, out: str | Path) -> pd.DataFrame:
+    df = load_dataset(params.data)
+    folds = make_folds(df, params.cv)
+    write_csv(out, folds)
+    return folds
+
+
+def read_folds(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise ParamError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
+    return pd.read_csv(path, dtype={"id": str})
+
+
+def check_run_args(params: Params, variant: str, fold: int, seed: int) -> Variant:
+    v = params.variant(variant)
+    if not 0 <= fold < params.cv.n_folds:
+        raise ParamError(f"fold {fold} is out of range: valid folds are 0..{params.cv.n_folds - 1} (cv.n_folds)")
+    if seed < 0:
+        raise ParamError(f"seed {seed} must be >= 0")
+    return v
+
+
+def _publish_dir(tmp: Path, out: Path) -> None:
+    """Swap a finished temp directory into place, so `out` is always complete or absent."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path) -> dict:
+    """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``."""
+    from headbench.model import build_regressor, check_max_length, load_config, load_encoder, load_tokenizer
+    from headbench.reinit import reinit_top_layers
+    from headbench.tokens import tokenize
+    from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
+    from headbench.train import save_checkpoint, seed_everything, train
+
+    variant = check_run_args(params, variant_name, fold, seed)
+    tp, mp = params.train, params.model
+    config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
+    check_max_length(tp.max_length, config)
+    df = attach_folds(load_dataset(params.data), read_folds(folds_path), folds_path)
+    tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
+    ids, _ = tokenize(df["text"].tolist(), tokenizer, tp.max_length, project_root() / TOKEN_CACHE)
+    is_valid = (df["fold"] == fold).to_numpy()
+    if not is_valid.any():
+        raise ParamError(f"{folds_path}: fold {fold} has no rows")
+    train_idx, valid_idx = np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
+    y = df["target"].to_numpy(np.float32)
+
+    seed_everything(seed)
+    encoder = load_encoder(mp.name, mp.trust_remote_code)
+    reinit_top_layers(encoder, variant.reinit_layers)
+    model = build_regressor(encoder, variant.head, variant.head_options)
+
+    run_params = {"variant": asdict(variant), "fold": fold, "seed": seed, "model": asdict(mp), "train": asdict(tp),
+                  "data": asdict(params.data), "cv": asdict(params.cv)}
+    parent_params = {k: v for k, v in run_params.items() if k not in ("fold", "seed")}
+    tracker = (
+        RunTracker(params.tracking.experiment, variant_name, fold, seed, run_params, parent_params)
+        if tracking_enabled(params.tracking.enabled) else NullTracker()
+    )
+    label = f"{variant_name} fold {fold} seed {seed}"
+    resume_dir = project_root() / ".resume" / variant_name / f"fold{fold}-seed{seed}"
+    with tracker:
+        result = train(
+            model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
+            tp, seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
+            on_eval=lambda row: tracker.log_metrics({k: row[k] for k in ("train_loss", "valid_rmse", "lr", "samples_per_s")}, step=row["step"]),
+        )
+        metrics = {
+            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps,
+            "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
+            "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
+        }
+        tracker.log_metrics(metrics)
+
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            oof = pd.DataFrame({"id": df["id"].to_numpy()[valid_idx], "fold": fold, "seed": seed,
+                                "target": y[valid_idx].astype(np.float64), "prediction": result.predictions})
+            write_csv(tmp / "oof.csv", oof)
+            write_csv(tmp / "history.csv", pd.DataFrame(result.history))
+            write_json(tmp / "metrics.json", metrics)
+            write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
+                                            "fold": fold, "seed": seed, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
+            if tp.save_checkpoint:
+                state = {f"model.{k}": v for k, v in result.best_state.items()}
+                save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "fold": str(fold), "seed": str(seed)})
+            _publish_dir(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return metrics
+
+
+def evaluate_variant(params: Params, variant: str, runs: str | Path, out_metrics: str | Path, out_dir: str | Path) -> dict:
+    from headbench.stats import fold_table
+
+    params.variant(variant)
+    oofs, histories, run_metrics = [], [], []
+    for seed in params.seeds:
+        for fold in params.cv.folds:
+            d = run_dir(runs, variant, fold, seed)
+            if not (d / "oof.csv").is_file():
+                raise ParamError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
+            oofs.append(pd.read_csv(d / "oof.csv", dtype={"id": str}))
+            histories.append(pd.read_csv(d / "history.csv").assign(fold=fold, seed=seed))
+            run_metrics.append(json.loads((d / "metrics.json").read_text()))
+    oof = pd.concat(oofs, ignore_index=True)
+    summary = fold_table(oof)
+    summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))
+    summary["samples_per_s"] = float(np.mean([m["samples_per_s"] for m in run_metrics]))
+    write_csv(Path(out_dir) / "oof.csv", oof)
+    write_csv(Path(out_dir) / "history.csv", pd.concat(histories, ignore_index=True))
+    write_json(out_metrics, summary)
+    return summary

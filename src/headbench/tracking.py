@@ -1,0 +1,150 @@
+"""MLflow tracking: one run per (variant, fold, seed), nested under one parent run per variant."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+
+DISABLE_ENV = "HEADBENCH_TRACKING"
+DVC_TAGS = ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE")
+_warned = False
+
+
+class TrackingError(RuntimeError):
+    pass
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The repository the user works in, also when `dvc exp run --queue` runs in a temp copy
+    under `<repo>/.dvc/tmp/exps/...` (whose DVC_ROOT is the temp copy)."""
+    root = Path(os.environ.get("DVC_ROOT") or start or os.getcwd()).resolve()
+    parts = root.parts
+    for i in range(len(parts) - 3):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return root
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def tracking_enabled(enabled_in_params: bool) -> bool:
+    global _warned
+    env_off = os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "false", "off", "no")
+    if enabled_in_params and not env_off:
+        return True
+    if not _warned:
+        why = f"{DISABLE_ENV}={os.environ.get(DISABLE_ENV)}" if env_off else "tracking.enabled is false in params.yaml"
+        warnings.warn(f"MLflow tracking is disabled ({why}): this run is not logged to MLflow", stacklevel=2)
+        _warned = True
+    return False
+
+
+def check_reachable(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast, before training, when a tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout).read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TrackingError(
+            f"MLflow tracking server {uri} cannot be reached ({exc}). Start it, fix MLFLOW_TRACKING_URI, "
+            f"or disable tracking (tracking.enabled: false in params.yaml, or {DISABLE_ENV}=0)."
+        ) from None
+
+
+def git_commit(root: Path) -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = json.dumps(v) if isinstance(v, (list, tuple)) else v
+    return out
+
+
+class RunTracker:
+    """Context manager around one training run. Ends the run FINISHED, KILLED (Ctrl-C, SIGTERM)
+    or FAILED, so no run stays RUNNING after the process is gone."""
+
+    def __init__(self, experiment: str, variant: str, fold: int, seed: int, params: dict, parent_params: dict):
+        import mlflow
+
+        self.mlflow = mlflow
+        self.uri = tracking_uri()
+        check_reachable(self.uri)
+        mlflow.set_tracking_uri(self.uri)
+        self.experiment, self.variant, self.fold, self.seed = experiment, variant, fold, seed
+        self.params, self.parent_params = params, parent_params
+        self.root = project_root()
+        self.run = None
+
+    def _tags(self) -> dict:
+        tags = {"headbench.variant": self.variant, "mlflow.source.git.commit": git_commit(self.root)}
+        tags.update({f"dvc.{k[4:].lower()}": os.environ[k] for k in DVC_TAGS if os.environ.get(k)})
+        return tags
+
+    def _parent_id(self, experiment_id: str) -> str:
+        """One parent per (variant, its settings, DVC experiment): re-runs reuse it instead of adding another."""
+        key = hashlib.sha256(
+            json.dumps([self.variant, self.parent_params, os.environ.get("DVC_EXP_NAME", "")], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        client = self.mlflow.MlflowClient()
+        found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
+        if found:
+            return found[0].info.run_id
+        run = client.create_run(experiment_id, run_name=self.variant, tags={**self._tags(), "headbench.parent_key": key})
+        client.log_batch(run.info.run_id, params=[self.mlflow.entities.Param(k, str(v)[:6000]) for k, v in flatten(self.parent_params).items()])
+        client.set_terminated(run.info.run_id, "FINISHED")
+        return run.info.run_id
+
+    def __enter__(self):
+        try:
+            exp = self.mlflow.set_experiment(self.experiment)
+            parent = self._parent_id(exp.experiment_id)
+            tags = {**self._tags(), "headbench.fold": str(self.fold), "headbench.seed": str(self.seed)}
+            self.run = self.mlflow.start_run(run_name=f"{self.variant}-fold{self.fold}-seed{self.seed}", parent_run_id=parent, tags=tags)
+            self.mlflow.log_params({k: str(v)[:6000] for k, v in flatten(self.params).items()})
+        except TrackingError:
+            raise
+        except Exception as exc:  # any store failure, before training starts
+            raise TrackingError(f"MLflow tracking at {self.uri} failed: {type(exc).__name__}: {exc}") from None
+        return self
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        self.mlflow.end_run(status=status)
+        return False
+
+
+class NullTracker:
+    def __enter__(self):
+        return self
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        pass
+
+    def __exit__(self, *exc):
+        return False

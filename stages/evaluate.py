@@ -1,0 +1,23 @@
+"""Join one variant's folds and seeds: OOF RMSE, per-fold RMSE, spreads."""
+import argparse
+import json
+
+from headbench.cli import main
+from headbench.config import load_params
+from headbench.pipeline import evaluate_variant
+
+
+def run():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--variant", required=True)
+    ap.add_argument("--runs", default="runs")
+    ap.add_argument("--metrics", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    summary = evaluate_variant(load_params(args.params), args.variant, args.runs, args.metrics, args.out)
+    print(json.dumps({"variant": args.variant, "oof_rmse": summary["oof_rmse"], "fold_rmse": summary["fold_rmse"]}))
+
+
+if __name__ == "__main__":
+    main(run)

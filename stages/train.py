@@ -1,0 +1,25 @@
+"""Train one (variant, fold, seed) and write its out-of-fold predictions, metrics and checkpoint."""
+import argparse
+import json
+
+from headbench.cli import main
+from headbench.config import load_params
+from headbench.pipeline import run_dir, train_run
+
+
+def run():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--variant", required=True)
+    ap.add_argument("--fold", type=int, required=True)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--folds", default="data/folds.csv")
+    ap.add_argument("--runs", default="runs")
+    args = ap.parse_args()
+    out = run_dir(args.runs, args.variant, args.fold, args.seed)
+    metrics = train_run(load_params(args.params), args.variant, args.fold, args.seed, args.folds, out)
+    print(json.dumps({"run": str(out), **metrics}, indent=1))
+
+
+if __name__ == "__main__":
+    main(run)
