@@ -22,6 +22,9 @@ def reinit_top_layers(encoder: nn.Module, k: int) -> list[str]:
         targets.append(("pooler", pooler))
     for _, module in targets:
         for sub in module.modules():
-            sub._is_hf_initialized = False  # transformers skips modules flagged as initialised
+            # transformers 5 skips tensors (and modules) flagged as already initialised from a checkpoint
+            sub._is_hf_initialized = False
+            for t in [*sub.parameters(recurse=False), *sub.buffers(recurse=False)]:
+                t._is_hf_initialized = False
             init(sub)
     return [name for name, _ in targets]

@@ -148,3 +148,29 @@ class NullTracker:
 
     def __exit__(self, *exc):
         return False
+
+
+def log_report(experiment: str, files: list[str], plots_dir: str) -> None:
+    """The aggregate stage's own MLflow run: the table, the summary and the plots as artifacts."""
+    import mlflow
+
+    uri = tracking_uri()
+    check_reachable(uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment)
+    tags = {"headbench.stage": "aggregate", "mlflow.source.git.commit": git_commit(project_root())}
+    tags.update({f"dvc.{k[4:].lower()}": os.environ[k] for k in DVC_TAGS if os.environ.get(k)})
+    with mlflow.start_run(run_name=f"aggregate {os.environ.get('DVC_EXP_NAME', 'workspace')}", tags=tags):
+        for f in files:
+            mlflow.log_artifact(f)
+        mlflow.log_artifacts(plots_dir, artifact_path="plots")
+
+
+def init_store() -> str:
+    """Create the default SQLite store (schema migrations run once, here, not in the first training run)."""
+    import mlflow
+
+    uri = tracking_uri()
+    check_reachable(uri)
+    mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    return uri

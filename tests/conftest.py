@@ -1,0 +1,90 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from headbench.model import load_tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMONLIT = ROOT.parent / "shared" / "data" / "commonlit" / "train.csv"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+torch.set_num_threads(1)  # tiny models gain nothing from more; keeps tests light
+
+
+def _tiny(kind: str, path: Path) -> str:
+    from transformers import (BertConfig, BertModel, DebertaV2Config, DebertaV2Model, DistilBertConfig,
+                              DistilBertModel, ElectraConfig, ElectraModel, RobertaConfig, RobertaModel)
+
+    common = dict(vocab_size=30522, hidden_size=32, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    if kind == "bert":
+        model = BertModel(BertConfig(num_hidden_layers=4, **common))
+    elif kind == "roberta":
+        model = RobertaModel(RobertaConfig(num_hidden_layers=4, pad_token_id=0, **{**common, "max_position_embeddings": 130}))
+    elif kind == "electra":
+        model = ElectraModel(ElectraConfig(num_hidden_layers=4, embedding_size=32, **common))
+    elif kind == "deberta-v2":
+        model = DebertaV2Model(DebertaV2Config(num_hidden_layers=4, pad_token_id=0, **common))
+    elif kind == "distilbert":
+        model = DistilBertModel(DistilBertConfig(vocab_size=30522, dim=32, n_layers=4, n_heads=2, hidden_dim=64, max_position_embeddings=128))
+    else:
+        raise ValueError(kind)
+    model.save_pretrained(path)
+    load_tokenizer(MINILM).save_pretrained(path)  # a real WordPiece vocabulary, shipped offline
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """kind -> local folder of a tiny randomly initialised encoder (seconds, no download)."""
+    base = tmp_path_factory.mktemp("tiny")
+    cache = {}
+
+    def get(kind: str = "bert") -> str:
+        if kind not in cache:
+            torch.manual_seed(0)
+            cache[kind] = _tiny(kind, base / kind)
+        return cache[kind]
+
+    return get
+
+
+@pytest.fixture
+def demo_csv(tmp_path):
+    from headbench.demo import make_demo
+
+    path = tmp_path / "demo.csv"
+    make_demo(60, seed=1).to_csv(path, index=False)
+    return path
+
+
+def tiny_params(model_dir: str, data_path: str, **train_overrides) -> dict:
+    """A complete params dict (from the repo's params.yaml) shrunk for tests."""
+    from headbench.config import read_yaml
+
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["data"]["path"] = str(data_path)
+    raw["model"]["name"] = model_dir
+    raw["cv"].update(n_folds=3, folds=[0, 1, 2], n_bins=3)
+    raw["train"].update({"max_length": 64, "batch_size": 8, "eval_batch_size": 16, "epochs": 1, "eval_every": 3,
+                         "save_checkpoint": True, "num_threads": 1, **train_overrides})
+    raw["tracking"]["enabled"] = False
+    raw["stats"]["n_resamples"] = 200
+    return raw
+
+
+def copy_repo(dest: Path) -> Path:
+    """The git-tracked project files, as a fresh clone would have them."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f)
+    return dest

@@ -1,0 +1,74 @@
+import pytest
+
+from headbench.config import ParamError, load_params, parse, read_yaml
+from conftest import ROOT
+
+
+@pytest.fixture
+def raw():
+    return read_yaml(ROOT / "params.yaml")
+
+
+def test_repo_params_are_valid(raw):
+    p = parse(raw)
+    assert set(p.variants) >= {"baseline", "max", "mean", "mean_max", "conv1d", "lstm", "concat4",
+                               "weighted_layers", "attention", "llrd", "reinit1"}
+    assert p.variants["llrd"].llrd == 0.95 and p.variants["reinit1"].reinit_layers == 1
+
+
+def test_dvc_exp_style_float_is_read_as_number(tmp_path):
+    # `dvc exp run -S train.lr=4e-5` writes 4e-05, which YAML 1.1 readers return as a string
+    text = (ROOT / "params.yaml").read_text().replace("lr: 5.0e-5", "lr: 4e-05")
+    (tmp_path / "params.yaml").write_text(text)
+    assert load_params(tmp_path / "params.yaml").train.lr == pytest.approx(4e-5)
+
+
+@pytest.mark.parametrize(
+    "path, value, key",
+    [
+        (("train", "lr"), -1e-5, "train.lr"),
+        (("train", "batch_size"), 0, "train.batch_size"),
+        (("train", "epochs"), "three", "train.epochs"),
+        (("train", "scheduler"), "wobbly", "train.scheduler"),
+        (("cv", "n_folds"), 1, "cv.n_folds"),
+        (("cv", "folds"), [0, 7], "cv.folds"),
+        (("variants", "baseline", "head"), "transformer_magic", "variants.baseline.head"),
+        (("variants", "llrd", "llrd"), 1.5, "variants.llrd.llrd"),
+        (("variants", "llrd", "llrd"), 0, "variants.llrd.llrd"),
+        (("variants", "reinit1", "reinit_layers"), -1, "variants.reinit1.reinit_layers"),
+        (("variants", "conv1d", "head_options", "kernal_size"), 3, "variants.conv1d.head_options"),
+        (("variants", "baseline", "lr_decay"), 0.9, "variants.baseline"),
+        (("stats", "baseline"), "nope", "stats.baseline"),
+        (("train", "warmup_steps"), 10, "train"),
+    ],
+)
+def test_bad_param_names_its_key(raw, path, value, key):
+    node = raw
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    with pytest.raises(ParamError) as err:
+        parse(raw)
+    assert f"`{key}" in str(err.value)
+
+
+def test_unknown_head_lists_valid_heads(raw):
+    raw["variants"]["baseline"]["head"] = "nope"
+    with pytest.raises(ParamError, match=r"valid heads: \['attention', 'cls', 'concat_cls', 'conv1d'"):
+        parse(raw)
+
+
+def test_unknown_variant_lists_defined_ones(raw):
+    with pytest.raises(ParamError, match="defined variants"):
+        parse(raw).variant("nope")
+
+
+def test_combined_variant_is_one_line(raw):
+    raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "llrd": 0.9, "reinit_layers": 2}
+    v = parse(raw).variants["conv1d_llrd_reinit2"]
+    assert (v.head, v.llrd, v.reinit_layers) == ("conv1d", 0.9, 2)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(ParamError, match="params file not found"):
+        load_params(tmp_path / "nope.yaml")

@@ -1,0 +1,162 @@
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from headbench.batching import TokenDataset, length_grouped_batches, make_loader
+from headbench.config import parse
+from headbench.device import autocast, grad_scaler, precision_for
+from headbench.model import build_regressor, load_encoder, load_tokenizer
+from headbench.reinit import reinit_top_layers
+from headbench.tokens import tokenize
+from headbench.train import NonFiniteLoss, seed_everything, train
+from conftest import tiny_params
+
+
+def data(tiny_dir, csv, n_valid=12):
+    import pandas as pd
+
+    tok = load_tokenizer(tiny_dir)
+    df = pd.read_csv(csv)
+    ids, _ = tokenize(df["excerpt"].tolist(), tok, 64)
+    y = df["target"].to_numpy(np.float32)
+    return tok, ids[n_valid:], y[n_valid:], ids[:n_valid], y[:n_valid]
+
+
+def run(tiny_dir, csv, variant="baseline", seed=0, **overrides):
+    p = parse(tiny_params(tiny_dir, csv, **overrides))
+    v = p.variant(variant)
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny_dir, csv)
+    seed_everything(seed)
+    enc = load_encoder(tiny_dir)
+    reinit_top_layers(enc, v.reinit_layers)
+    model = build_regressor(enc, v.head, v.head_options)
+    return train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, seed, llrd=v.llrd, label=variant)
+
+
+@pytest.mark.parametrize("kind", ["bert", "roberta"])
+def test_one_step_smoke(tiny_models, demo_csv, kind):
+    res = run(tiny_models(kind), demo_csv, max_steps=1, eval_every=1)
+    assert res.steps == 1 and res.best_step == 1 and math.isfinite(res.best_rmse)
+    assert res.predictions.shape == (12,) and np.isfinite(res.predictions).all()
+    assert res.samples_per_s > 0 and res.memory["peak_rss_mb"] > 0
+
+
+def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
+    import tempfile
+
+    from headbench.config import read_yaml
+
+    tiny = tiny_models("bert")
+    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=8, eval_every=4, lr=1e-3)
+    raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9, "reinit_layers": 2}
+    p = parse(raw)
+    v = p.variant("conv1d_llrd_reinit2")
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny, demo_csv)
+    seed_everything(0)
+    enc = load_encoder(tiny)
+    reinit_top_layers(enc, v.reinit_layers)
+    model = build_regressor(enc, v.head, v.head_options)
+    before = {k: t.clone() for k, t in model.state_dict().items()}
+    res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)
+    assert res.steps == 8 and [h["step"] for h in res.history] == [4, 8]
+    changed = [k for k, t in res.best_state.items() if not torch.equal(t, before[k])]
+    assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
+
+
+def test_same_seed_same_rmse_to_six_decimals(tiny_models, demo_csv):
+    a = run(tiny_models("bert"), demo_csv, seed=3, max_steps=4, eval_every=2)
+    b = run(tiny_models("bert"), demo_csv, seed=3, max_steps=4, eval_every=2)
+    assert round(a.best_rmse, 6) == round(b.best_rmse, 6)
+    np.testing.assert_allclose(a.predictions, b.predictions, atol=1e-6)
+
+
+def test_nan_loss_stops_with_step_variant_and_fold(tiny_models, demo_csv):
+    p = parse(tiny_params(tiny_models("bert"), demo_csv, max_steps=3))
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny_models("bert"), demo_csv)
+    tr_y = tr_y.copy()
+    tr_y[:] = np.nan
+    model = build_regressor(load_encoder(tiny_models("bert")), "cls")
+    with pytest.raises(NonFiniteLoss, match=r"baseline fold 2 seed 0: the training loss became nan at step 1"):
+        train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, label="baseline fold 2 seed 0")
+
+
+def test_length_grouped_sampler_sees_every_row_once_in_similar_length_batches():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 200, size=203).tolist()
+    g = torch.Generator().manual_seed(0)
+    sampler = length_grouped_batches(lengths, 8, g)
+    epochs = [list(sampler), list(sampler)]
+    for batches in epochs:
+        flat = [i for b in batches for i in b]
+        assert sorted(flat) == list(range(203))
+        spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
+        random_spread = np.mean([np.ptp(rng.choice(lengths, 8)) for _ in range(200)])
+        assert spread < random_spread / 4
+    assert epochs[0] != epochs[1]  # a new random order every epoch
+
+
+def test_dynamic_padding_gives_the_same_loss_as_max_length_padding(tiny_models, demo_csv):
+    tiny = tiny_models("bert")
+    tok, tr_ids, tr_y, *_ = data(tiny, demo_csv)
+    model = build_regressor(load_encoder(tiny), "mean").eval()
+    rows = np.argsort([len(x) for x in tr_ids])[:8]  # short rows, so dynamic padding is shorter than 64
+    ids, y = [tr_ids[i] for i in rows], torch.tensor(tr_y[rows])
+    dynamic = next(iter(make_loader(TokenDataset(ids, y.numpy()), tok, [list(range(8))])))
+    fixed = tok.pad([{"input_ids": x.tolist()} for x in ids], padding="max_length", max_length=64, return_tensors="pt")
+    assert dynamic["input_ids"].shape[1] < 64
+    with torch.no_grad():
+        l1 = torch.nn.functional.mse_loss(model(dynamic["input_ids"], dynamic["attention_mask"]), y)
+        l2 = torch.nn.functional.mse_loss(model(fixed["input_ids"], fixed["attention_mask"]), y)
+    assert abs(l1.item() - l2.item()) < 1e-5
+
+
+def test_tokenisation_cache_is_hit_on_second_use(tiny_models, tmp_path):
+    tok = load_tokenizer(tiny_models("bert"))
+    texts = ["A first text.", "And a second, longer text than the first."]
+    a, hit1 = tokenize(texts, tok, 16, tmp_path)
+    b, hit2 = tokenize(texts, tok, 16, tmp_path)
+    c, hit3 = tokenize(texts, tok, 8, tmp_path)  # another max length is another entry
+    assert (hit1, hit2, hit3) == (False, True, False)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and len(c[1]) == 8
+
+
+def test_precision_and_autocast_are_chosen_per_device():
+    cpu = torch.device("cpu")
+    assert precision_for(cpu, "auto") == "fp32"
+    assert precision_for(cpu, "bf16") == "bf16"
+    assert isinstance(autocast(cpu, "fp32"), type(__import__("contextlib").nullcontext()))
+    ctx = autocast(cpu, "bf16")
+    assert isinstance(ctx, torch.autocast) and ctx.fast_dtype == torch.bfloat16
+    assert not grad_scaler(cpu, "bf16").is_enabled()
+    if torch.cuda.is_available():  # only on a GPU machine
+        gpu = torch.device("cuda")
+        assert precision_for(gpu, "auto") == ("bf16" if torch.cuda.is_bf16_supported() else "fp16")
+
+
+def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
+    tiny = tiny_models("bert")
+    p = parse(tiny_params(tiny, demo_csv, epochs=2, eval_every=2, resume=True))
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny, demo_csv)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_two(row):
+        if row["epoch"] == 1:
+            raise Stop
+
+    seed_everything(0)
+    model = build_regressor(load_encoder(tiny), "cls")
+    with pytest.raises(Stop):
+        train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, on_eval=stop_in_epoch_two, resume_dir=tmp_path / "r")
+    assert (tmp_path / "r" / "state.pt").is_file()
+    seed_everything(0)
+    model = build_regressor(load_encoder(tiny), "cls")
+    res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, resume_dir=tmp_path / "r")
+    steps_per_epoch = math.ceil(len(tr_ids) / p.train.batch_size)
+    assert res.steps == 2 * steps_per_epoch
+    assert res.history[0]["epoch"] == 0 and res.history[-1]["epoch"] == 1
+    assert not (tmp_path / "r").exists()  # removed once the run completes
