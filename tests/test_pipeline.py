@@ -1,0 +1,141 @@
+"""End to end: `dvc repro` on a tiny config in a copy of the repo, MLflow read back, predict, interruption."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from ruamel.yaml import YAML
+
+from conftest import copy_repo, tiny_params
+
+BIN = Path(sys.executable).parent
+
+
+def sh(cmd, cwd, check=True, **kw):
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env, **kw)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    return res
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, tiny_models):
+    root = copy_repo(tmp_path_factory.mktemp("repo"))
+    raw = tiny_params(tiny_models("bert"), "data/demo/train.csv", eval_every=2)
+    raw["demo"]["rows"] = 45
+    raw["tracking"]["enabled"] = True
+    raw["variants"] = {"baseline": {"head": "cls"}, "conv1d_llrd": {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9}}
+    YAML().dump(raw, root / "params.yaml")
+    sh("git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm init", root)
+    res = sh("dvc repro", root, timeout=900)
+    return root, res
+
+
+def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
+    root, res = repo
+    assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
+    summary = json.loads((root / "metrics/summary.json").read_text())
+    assert set(summary) == {"baseline", "conv1d_llrd"}
+    assert summary["baseline"]["delta_vs_baseline"] == 0.0
+    assert summary["conv1d_llrd"]["ci_low"] <= summary["conv1d_llrd"]["delta_vs_baseline"] <= summary["conv1d_llrd"]["ci_high"]
+    per_variant = json.loads((root / "metrics/variants/baseline.json").read_text())
+    assert set(per_variant["fold_rmse"]) == {"0", "1", "2"}
+    oof = pd.read_csv(root / "evaluation/baseline/oof.csv")
+    assert len(oof) == 45 and oof["id"].is_unique  # every row predicted exactly once per seed
+    for f in ["reports/comparison.md", "reports/plots/delta_vs_baseline.png", "reports/plots/learning_curves.png",
+              "reports/plots/pred_vs_true.png"]:
+        assert (root / f).stat().st_size > 1000, f
+    m = json.loads((root / "runs/baseline/fold0-seed42/metrics.json").read_text())
+    assert {"best_valid_rmse", "best_step", "train_seconds", "samples_per_s", "peak_rss_mb"} <= set(m)
+
+
+def test_everything_is_up_to_date_afterwards(repo):
+    root, _ = repo
+    assert "up to date" in sh("dvc status", root).stdout
+    again = sh("dvc repro", root).stdout
+    assert "Running stage" not in again
+
+
+def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
+    import mlflow
+
+    root, _ = repo
+    client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("headbench")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if "headbench.parent_key" in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert sorted(r.data.tags["headbench.variant"] for r in parents) == ["baseline", "conv1d_llrd"]
+    assert len(children) == 6 and all(r.info.status == "FINISHED" for r in children)
+    parent_ids = {r.info.run_id for r in parents}
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == parent_ids
+    child = children[0]
+    assert {"best_valid_rmse", "valid_rmse", "train_loss", "lr", "samples_per_s"} <= set(child.data.metrics)
+    assert child.data.params["train.max_length"] == "64" and "variant.head" in child.data.params
+    assert len(client.get_metric_history(child.info.run_id, "valid_rmse")) >= 2
+    assert any(r.data.tags.get("headbench.stage") == "aggregate" for r in runs)
+
+
+def test_rerunning_a_stage_reuses_its_parent_run(repo):
+    import mlflow
+
+    root, _ = repo
+    sh("dvc repro -f -s train@baseline-0-42", root, timeout=600)
+    client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id])
+    assert sum("headbench.parent_key" in r.data.tags and r.data.tags["headbench.variant"] == "baseline" for r in runs) == 1
+
+
+def test_predict_without_and_with_targets(repo, tmp_path):
+    root, _ = repo
+    data = pd.read_csv(root / "data/demo/train.csv").head(10)
+    data[["id", "excerpt"]].to_csv(tmp_path / "new.csv", index=False)
+    data.to_csv(tmp_path / "labelled.csv", index=False)
+    out = sh(f"python stages/predict.py {tmp_path / 'new.csv'} --variants baseline conv1d_llrd --output {tmp_path / 'p.csv'}", root)
+    assert "RMSE" not in out.stdout
+    preds = pd.read_csv(tmp_path / "p.csv")
+    assert list(preds["id"]) == list(data["id"]) and np.isfinite(preds["prediction"]).all()
+    out = sh(f"python stages/predict.py {tmp_path / 'labelled.csv'} --output {tmp_path / 'q.csv'}", root)
+    q = pd.read_csv(tmp_path / "q.csv")
+    expected = float(np.sqrt(np.mean((q["prediction"].to_numpy() - data["target"].to_numpy()) ** 2)))
+    reported = json.loads((tmp_path / "q.csv.metrics.json").read_text())["rmse"]
+    assert reported == pytest.approx(expected) and f"{expected:.4f}" in out.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
+    import mlflow
+
+    root, _ = repo
+    out = root / "runs/baseline/fold1-seed7"
+    proc = subprocess.Popen(
+        [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", "7"],
+        cwd=root, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"},
+    )
+    YAML_EPOCHS = None  # noqa: F841  (the module params train 1 epoch; stop it as soon as steps run)
+    deadline = time.time() + 120
+    seen = ""
+    while time.time() < deadline:
+        seen += proc.stderr.read(1) or ""
+        if "step/s" in seen or "s/step" in seen:
+            break
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("training finished before the signal arrived")
+    assert proc.returncode == 130, err[-2000:]
+    assert "no partial outputs were written" in err
+    assert not out.exists() and not list(out.parent.glob(".fold1-seed7*"))
+    client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id],
+                              filter_string="tags.`headbench.seed` = '7'", order_by=["attributes.start_time DESC"])
+    assert runs and runs[0].info.status == "KILLED"
