@@ -1,0 +1,50 @@
+"""The packaged MiniLM on the real CommonLit file (runs where ../shared/data/commonlit/train.csv exists)."""
+import numpy as np
+import pytest
+
+from conftest import COMMONLIT, MINILM
+
+
+def test_packaged_minilm_loads_offline_and_embeds():
+    import torch
+
+    from headbench.model import load_encoder, load_tokenizer, resolve_model_path
+
+    path = resolve_model_path(MINILM)
+    assert path != MINILM and path.endswith("model")  # the package's folder, found without a hard-coded path
+    tok, enc = load_tokenizer(MINILM), load_encoder(MINILM).eval()
+    batch = tok(["A short sentence.", "Another one, a little longer."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        out = enc(**batch).last_hidden_state
+    assert out.shape[-1] == 384 and torch.isfinite(out).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not COMMONLIT.is_file(), reason=f"{COMMONLIT} not present")
+def test_minilm_on_one_commonlit_fold_beats_the_mean(tmp_path):
+    from headbench.config import CVParams, parse
+    from headbench.data import load_dataset
+    from headbench.folds import make_folds
+    from headbench.model import build_regressor, load_encoder, load_tokenizer
+    from headbench.tokens import tokenize
+    from headbench.train import rmse, seed_everything, train
+    from conftest import tiny_params
+
+    raw = tiny_params(MINILM, COMMONLIT, max_length=128, batch_size=16, max_steps=200, eval_every=50,
+                      epochs=2, lr=5e-5, num_threads=None)
+    p = parse(raw)
+    df = load_dataset(p.data)
+    assert len(df) == 2834
+    folds = make_folds(df, CVParams(n_folds=5, folds=(0,), n_bins=10, seed=42))
+    valid = (folds["fold"] == 0).to_numpy()
+    tok = load_tokenizer(MINILM)
+    ids, _ = tokenize(df["text"].tolist(), tok, 128)
+    y = df["target"].to_numpy(np.float32)
+    seed_everything(42)
+    model = build_regressor(load_encoder(MINILM), "cls")
+    res = train(model, tok, [i for i, v in zip(ids, valid) if not v], y[~valid], [i for i, v in zip(ids, valid) if v], y[valid],
+                p.train, 42, label="MiniLM CommonLit fold 0")
+    mean_rmse = rmse(np.full(valid.sum(), y[~valid].mean()), y[valid])
+    print(f"MiniLM fold 0, 200 steps at 128 tokens: valid RMSE {res.best_rmse:.4f} vs training mean {mean_rmse:.4f}")
+    assert res.steps == 200
+    assert res.best_rmse < mean_rmse - 0.2
