@@ -139,3 +139,18 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
     runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id],
                               filter_string="tags.`headbench.seed` = '7'", order_by=["attributes.start_time DESC"])
     assert runs and runs[0].info.status == "KILLED"
+
+
+def test_exp_run_with_a_changed_param_is_listed_by_exp_show(repo):
+    root, _ = repo
+    sh("git add -A && git -c user.email=t@t -c user.name=t commit -qm 'study results'", root)
+    sh("dvc exp run -n lr2e-4 -S train.lr=2e-4", root, timeout=900)
+    shown = sh("dvc exp show --csv --no-pager", root).stdout
+    header, *rows = [r.split(",") for r in shown.strip().splitlines()]
+    # DVC drops the file prefix from a column name when it is unambiguous
+    col = next(i for i, h in enumerate(header) if h in ("metrics/summary.json:baseline.oof_rmse", "baseline.oof_rmse"))
+    lr = next(i for i, h in enumerate(header) if h.endswith("train.lr"))
+    exp_row = next(r for r in rows if r[0] == "lr2e-4" or r[1] == "lr2e-4")
+    workspace = next(r for r in rows if r[1] == "workspace")
+    assert float(exp_row[col]) > 0 and float(workspace[col]) > 0
+    assert float(exp_row[lr]) == 2e-4

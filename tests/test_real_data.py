@@ -27,7 +27,8 @@ def test_minilm_on_one_commonlit_fold_beats_the_mean(tmp_path):
     from headbench.folds import make_folds
     from headbench.model import build_regressor, load_encoder, load_tokenizer
     from headbench.tokens import tokenize
-    from headbench.train import rmse, seed_everything, train
+    from headbench.stats import rmse
+    from headbench.train import seed_everything, train
     from conftest import tiny_params
 
     raw = tiny_params(MINILM, COMMONLIT, max_length=128, batch_size=16, max_steps=200, eval_every=50,

@@ -62,7 +62,7 @@ def max_positions(config) -> int | None:
     return None
 
 
-def check_max_length(max_length: int, config, tokenizer=None) -> None:
+def check_max_length(max_length: int, config) -> None:
     limit = max_positions(config)
     if limit is not None and getattr(config, "position_embedding_type", "absolute") == "absolute" and max_length > limit:
         raise ParamError(

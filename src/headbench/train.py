@@ -19,6 +19,7 @@ from headbench import device as dev
 from headbench.batching import TokenDataset, length_grouped_batches, make_loader, sorted_batches
 from headbench.config import TrainParams
 from headbench.optim import param_groups
+from headbench.stats import rmse
 
 
 class NonFiniteLoss(RuntimeError):
@@ -42,11 +43,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def rmse(pred, target) -> float:
-    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    return float(np.sqrt(np.mean((pred - target) ** 2)))
 
 
 @torch.inference_mode()
