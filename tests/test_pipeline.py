@@ -1,4 +1,6 @@
 """End to end: `dvc repro` on a tiny config in a copy of the repo, MLflow read back, predict, interruption."""
+import csv
+import io
 import json
 import os
 import signal
@@ -146,7 +148,7 @@ def test_exp_run_with_a_changed_param_is_listed_by_exp_show(repo):
     sh("git add -A && git -c user.email=t@t -c user.name=t commit -qm 'study results'", root)
     sh("dvc exp run -n lr2e-4 -S train.lr=2e-4", root, timeout=900)
     shown = sh("dvc exp show --csv --no-pager", root).stdout
-    header, *rows = [r.split(",") for r in shown.strip().splitlines()]
+    header, *rows = list(csv.reader(io.StringIO(shown)))
     # DVC drops the file prefix from a column name when it is unambiguous
     col = next(i for i, h in enumerate(header) if h in ("metrics/summary.json:baseline.oof_rmse", "baseline.oof_rmse"))
     lr = next(i for i, h in enumerate(header) if h.endswith("train.lr"))
