@@ -11,8 +11,7 @@ from safetensors.torch import load_file
 from headbench.config import DataParams, ParamError
 from headbench.data import load_dataset
 from headbench.device import pick_device, precision_for
-from headbench.heads import build_head
-from headbench.model import Regressor, load_config, load_tokenizer, num_hidden_layers
+from headbench.model import build_regressor, load_config, load_tokenizer
 from headbench.stats import rmse
 from headbench.tokens import tokenize
 from headbench.train import predict as predict_ids
@@ -36,8 +35,7 @@ def load_run_model(run: Path):
     mp, v = meta["model"], meta["variant"]
     config = load_config(mp["name"], mp["trust_remote_code"])
     encoder = AutoModel.from_config(config, trust_remote_code=mp["trust_remote_code"])
-    head = build_head(v["head"], config.hidden_size, num_hidden_layers(config), v["head_options"])
-    model = Regressor(encoder, head)
+    model = build_regressor(encoder, v["head"], v["head_options"])
     state = load_file(run / "model.safetensors")
     model.load_state_dict({k.removeprefix("model."): t for k, t in state.items()})
     return model.eval(), mp, meta["max_length"]

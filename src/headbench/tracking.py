@@ -66,6 +66,11 @@ def git_commit(root: Path) -> str:
         return "unknown"
 
 
+def dvc_tags() -> dict:
+    """DVC_EXP_NAME, DVC_EXP_BASELINE_REV, DVC_STAGE as tags `dvc.exp_name` etc., where DVC set them."""
+    return {f"dvc.{k[4:].lower()}": os.environ[k] for k in DVC_TAGS if os.environ.get(k)}
+
+
 def flatten(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in d.items():
@@ -95,7 +100,7 @@ class RunTracker:
 
     def _tags(self) -> dict:
         tags = {"headbench.variant": self.variant, "mlflow.source.git.commit": git_commit(self.root)}
-        tags.update({f"dvc.{k[4:].lower()}": os.environ[k] for k in DVC_TAGS if os.environ.get(k)})
+        tags.update(dvc_tags())
         return tags
 
     def _parent_id(self, experiment_id: str) -> str:
@@ -159,7 +164,7 @@ def log_report(experiment: str, files: list[str], plots_dir: str) -> None:
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
     tags = {"headbench.stage": "aggregate", "mlflow.source.git.commit": git_commit(project_root())}
-    tags.update({f"dvc.{k[4:].lower()}": os.environ[k] for k in DVC_TAGS if os.environ.get(k)})
+    tags.update(dvc_tags())
     with mlflow.start_run(run_name=f"aggregate {os.environ.get('DVC_EXP_NAME', 'workspace')}", tags=tags):
         for f in files:
             mlflow.log_artifact(f)
