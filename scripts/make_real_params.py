@@ -1,7 +1,30 @@
-import sys
+"""Write a params file for a real CommonLit run: params.yaml with the data path and the stated reductions."""
+import argparse
+
 from ruamel.yaml import YAML
-y = YAML(); p = y.load(open("params.yaml"))
-p["data"]["path"] = "/work/shared/data/commonlit/train.csv"
-p["train"]["epochs"] = int(sys.argv[2]); p["train"]["max_length"] = int(sys.argv[3]); p["train"]["eval_every"] = int(sys.argv[4])
-p["train"]["save_checkpoint"] = False
-y.dump(p, open(sys.argv[1], "w"))
+
+ap = argparse.ArgumentParser(description=__doc__)
+ap.add_argument("out")
+ap.add_argument("--data", default="../shared/data/commonlit/train.csv")
+ap.add_argument("--epochs", type=int, required=True)
+ap.add_argument("--max-length", type=int, required=True)
+ap.add_argument("--eval-every", type=int, required=True)
+ap.add_argument("--folds", type=int, nargs="+", help="folds to train (default: all)")
+ap.add_argument("--seeds", type=int, nargs="+")
+ap.add_argument("--variants", nargs="+", help="keep only these variants")
+args = ap.parse_args()
+
+yaml = YAML()
+with open("params.yaml") as f:
+    p = yaml.load(f)
+p["data"]["path"] = args.data
+p["train"].update(epochs=args.epochs, max_length=args.max_length, eval_every=args.eval_every, save_checkpoint=False)
+if args.folds:
+    p["cv"]["folds"] = args.folds
+if args.seeds:
+    p["seeds"] = args.seeds
+if args.variants:
+    for name in [v for v in p["variants"] if v not in args.variants]:
+        del p["variants"][name]
+with open(args.out, "w") as f:
+    yaml.dump(p, f)
