@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,3 +157,45 @@ def test_exp_run_with_a_changed_param_is_listed_by_exp_show(repo):
     workspace = next(r for r in rows if r[1] == "workspace")
     assert float(exp_row[col]) > 0 and float(workspace[col]) > 0
     assert float(exp_row[lr]) == 2e-4
+
+
+def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tiny_models):
+    """Ctrl-C on `dvc repro` mid-study (SIGINT to its process group, as a terminal sends it), then `dvc repro` again.
+    A stage counts as finished once DVC has recorded it in dvc.lock: one whose command ended but which DVC had not
+    yet committed when the signal came is (correctly) run again."""
+    root = copy_repo(tmp_path)
+    raw = tiny_params(tiny_models("bert"), "data/demo/train.csv")
+    raw["demo"]["rows"] = 45
+    raw["variants"] = {"baseline": {"head": "cls"}, "mean": {"head": "mean"}}
+    YAML().dump(raw, root / "params.yaml")
+    sh("git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm init", root)
+
+    def locked() -> set[str]:
+        try:
+            stages = YAML(typ="safe").load((root / "dvc.lock").read_text())["stages"]
+        except (FileNotFoundError, TypeError, KeyError):
+            return set()
+        return {name.removeprefix("train@") for name in stages if name.startswith("train@")}
+
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 600
+    while len(locked()) < 2 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    first_log, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, first_log[-3000:]
+    done = locked()
+    assert 2 <= len(done) < 6, done  # interrupted with some, not all, training stages finished
+    assert not list((root / "runs").glob("*/.fold*")), "a temporary run directory was left behind"
+    out_of = lambda stage: root / "runs" / stage.split("-")[0] / "fold{}-seed{}".format(*stage.split("-")[1:]) / "metrics.json"
+    before = {s: out_of(s).stat().st_mtime_ns for s in done}
+
+    second = sh("dvc repro", root, timeout=900).stdout
+    ran = set(re.findall(r"Running stage 'train@([\w-]+)'", second))
+    assert not done & ran, f"finished stages ran again: {done & ran}"
+    assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
+    assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
+    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"baseline", "mean"}
+    assert "Running stage" not in sh("dvc repro", root).stdout

@@ -1,0 +1,155 @@
+"""headbench's training engine against the Hugging Face Trainer reference: same encoder, rows, steps and settings.
+
+The reference is what a user would otherwise write: `AutoModelForSequenceClassification(num_labels=1)`,
+tokenisation padded to the maximum length, `Trainer` with the same batch size, learning rate, schedule, warm-up,
+weight decay and clipping. Each arm runs in a fresh process (so peak RSS is its own), and the arms alternate.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, replace
+
+import numpy as np
+import torch
+
+from headbench.config import Params
+from headbench.data import load_dataset
+from headbench.folds import make_folds
+from headbench.stats import rmse
+
+ARMS = ("headbench", "trainer")
+
+
+def benchmark_rows(params: Params, train_rows: int, valid_rows: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """Fold 0 of the configured split is the validation set; both are deterministic subsets."""
+    df = load_dataset(params.data)
+    folds = make_folds(df, params.cv).set_index("id")["fold"]
+    is_valid = df["id"].map(folds).to_numpy() == 0
+    tr, va = df[~is_valid].head(train_rows), df[is_valid].head(valid_rows)
+    return tr["text"].tolist(), tr["target"].to_numpy(np.float32), va["text"].tolist(), va["target"].to_numpy(np.float32)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_headbench(params: Params, data, steps: int, seed: int) -> dict:
+    from headbench.model import build_regressor, load_encoder, load_tokenizer
+    from headbench.tokens import tokenize
+    from headbench.train import seed_everything, train
+
+    t0 = time.perf_counter()
+    tr_text, tr_y, va_text, va_y = data
+    tp = replace(params.train, max_steps=steps, epochs=10**6, eval_every=steps, save_checkpoint=False, resume=False)
+    tokenizer = load_tokenizer(params.model.name, params.model.trust_remote_code)
+    tr_ids, _ = tokenize(tr_text, tokenizer, tp.max_length)
+    va_ids, _ = tokenize(va_text, tokenizer, tp.max_length)
+    seed_everything(seed)
+    model = build_regressor(load_encoder(params.model.name, params.model.trust_remote_code), "cls")
+    result = train(model, tokenizer, tr_ids, tr_y, va_ids, va_y, tp, seed, label="headbench")
+    return {
+        "arm": "headbench", "samples_per_s": result.samples_per_s, "train_seconds": result.train_seconds,
+        "wall_seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb(), "valid_rmse": result.best_rmse,
+        "steps": result.steps, **{k: v for k, v in result.memory.items() if k.startswith("cuda")},
+    }
+
+
+def run_trainer(params: Params, data, steps: int, seed: int) -> dict:
+    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+    from headbench.model import load_tokenizer, resolve_model_path
+
+    t0 = time.perf_counter()
+    tr_text, tr_y, va_text, va_y = data
+    tp, mp = params.train, params.model
+    tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
+
+    def encode(texts, y):
+        enc = tokenizer(texts, truncation=True, max_length=tp.max_length, padding="max_length")
+        return [{"input_ids": i, "attention_mask": m, "labels": float(t)} for i, m, t in zip(enc["input_ids"], enc["attention_mask"], y)]
+
+    train_ds, valid_ds = encode(tr_text, tr_y), encode(va_text, va_y)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        resolve_model_path(mp.name), num_labels=1, trust_remote_code=mp.trust_remote_code)
+    cuda = torch.cuda.is_available()
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out, per_device_train_batch_size=tp.batch_size, per_device_eval_batch_size=tp.eval_batch_size,
+            gradient_accumulation_steps=tp.grad_accum_steps, max_steps=steps, learning_rate=tp.lr,
+            weight_decay=tp.weight_decay, warmup_steps=int(tp.warmup_ratio * steps), lr_scheduler_type=tp.scheduler,
+            max_grad_norm=tp.max_grad_norm, seed=seed, bf16=cuda and torch.cuda.is_bf16_supported(),
+            eval_strategy="no", save_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True,
+            use_cpu=not cuda,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds)
+        out_metrics = trainer.train().metrics
+        pred = trainer.predict(valid_ds).predictions.reshape(-1)
+    cuda_mem = {"cuda_max_allocated_mb": torch.cuda.max_memory_allocated() / 2**20} if cuda else {}
+    return {
+        "arm": "trainer", "samples_per_s": steps * tp.batch_size * tp.grad_accum_steps / out_metrics["train_runtime"],
+        "train_seconds": out_metrics["train_runtime"], "wall_seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_rss_mb(), "valid_rmse": rmse(pred, va_y), "steps": steps, **cuda_mem,
+    }
+
+
+def _run_arm(arm: str, params: Params, data, steps: int, seed: int) -> dict:
+    return {"headbench": run_headbench, "trainer": run_trainer}[arm](params, data, steps, seed)
+
+
+def run_benchmark(params: Params, steps: int, repeats: int, train_rows: int, valid_rows: int, seed: int,
+                  on_result=None) -> dict:
+    """Alternate the arms (AB, BA, AB, ...), each in a fresh process; returns every run and a summary."""
+    data = benchmark_rows(params, train_rows, valid_rows)
+    ctx = multiprocessing.get_context("spawn")
+    runs = []
+    for rep in range(repeats):
+        for arm in (ARMS if rep % 2 == 0 else ARMS[::-1]):
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                res = pool.submit(_run_arm, arm, params, data, steps, seed).result()
+            res["repeat"] = rep
+            runs.append(res)
+            if on_result:
+                on_result(res)
+    return {"settings": {"steps": steps, "repeats": repeats, "train_rows": len(data[1]), "valid_rows": len(data[3]),
+                         "seed": seed, "model": params.model.name, "data": params.data.path, "train": asdict(params.train),
+                         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+                         "torch_threads": torch.get_num_threads()},
+            "runs": runs, "summary": summarize(runs)}
+
+
+def summarize(runs: list[dict]) -> dict:
+    out = {}
+    for arm in ARMS:
+        rs = [r for r in runs if r["arm"] == arm]
+        out[arm] = {k: {"mean": statistics.fmean(r[k] for r in rs), "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0}
+                    for k in ("samples_per_s", "train_seconds", "wall_seconds", "peak_rss_mb", "valid_rmse")}
+    ratios = []
+    for rep in sorted({r["repeat"] for r in runs}):
+        pair = {r["arm"]: r["samples_per_s"] for r in runs if r["repeat"] == rep}
+        if len(pair) == 2:
+            ratios.append(pair["headbench"] / pair["trainer"])
+    out["speed_ratio"] = {"per_repeat": ratios, "mean": statistics.fmean(ratios) if ratios else float("nan"),
+                          "std": statistics.stdev(ratios) if len(ratios) > 1 else 0.0,
+                          "min": min(ratios, default=float("nan")), "max": max(ratios, default=float("nan"))}
+    return out
+
+
+def format_summary(result: dict) -> str:
+    s, cfg = result["summary"], result["settings"]
+    lines = [f"{cfg['model']} on {cfg['data']}: {cfg['train_rows']} train / {cfg['valid_rows']} valid rows, "
+             f"{cfg['steps']} steps x batch {cfg['train']['batch_size']}, max length {cfg['train']['max_length']}, "
+             f"{cfg['repeats']} alternating repeats, device {cfg['device']} ({cfg['torch_threads']} threads)",
+             "| arm | samples/s | train s | wall s | peak RSS MB | valid RMSE |", "|---|---|---|---|---|---|"]
+    for arm in ARMS:
+        a = s[arm]
+        lines.append(f"| {arm} | " + " | ".join(f"{a[k]['mean']:.{p}f} ± {a[k]['std']:.{p}f}" for k, p in
+                     (("samples_per_s", 2), ("train_seconds", 1), ("wall_seconds", 1), ("peak_rss_mb", 0), ("valid_rmse", 4))) + " |")
+    r = s["speed_ratio"]
+    lines.append(f"speed ratio headbench / trainer (samples/s, paired per repeat): {r['mean']:.2f} ± {r['std']:.2f} "
+                 f"(min {r['min']:.2f}, max {r['max']:.2f})")
+    return "\n".join(lines)

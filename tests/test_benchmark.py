@@ -1,0 +1,50 @@
+"""The engine-vs-Trainer benchmark runs both arms on a tiny model and reports comparable figures."""
+import json
+import math
+import subprocess
+import sys
+
+from ruamel.yaml import YAML
+
+from conftest import ROOT, tiny_params
+from headbench.benchmark import summarize
+from headbench.config import parse
+
+
+def test_summary_pairs_ratios_by_repeat():
+    runs = [
+        {"arm": "headbench", "repeat": 0, "samples_per_s": 30.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.5},
+        {"arm": "trainer", "repeat": 0, "samples_per_s": 20.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.6},
+        {"arm": "trainer", "repeat": 1, "samples_per_s": 10.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.6},
+        {"arm": "headbench", "repeat": 1, "samples_per_s": 20.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.5},
+    ]
+    s = summarize(runs)
+    assert s["speed_ratio"]["per_repeat"] == [1.5, 2.0]
+    assert s["speed_ratio"]["mean"] == 1.75 and s["speed_ratio"]["min"] == 1.5
+    assert s["headbench"]["samples_per_s"]["mean"] == 25.0
+    assert math.isclose(s["trainer"]["samples_per_s"]["std"], math.sqrt(50))
+
+
+def test_benchmark_command_runs_both_arms(tiny_models, demo_csv, tmp_path):
+    raw = tiny_params(tiny_models("bert"), demo_csv)
+    parse(raw)  # the file below is a valid params file
+    YAML().dump(raw, tmp_path / "params.yaml")
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--params", str(tmp_path / "params.yaml"), "--steps", "3",
+         "--repeats", "2", "--train-rows", "24", "--valid-rows", "10", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [r["arm"] for r in result["runs"]] == ["headbench", "trainer", "trainer", "headbench"]  # alternating
+    for r in result["runs"]:
+        assert r["steps"] == 3 and r["samples_per_s"] > 0 and r["peak_rss_mb"] > 100 and math.isfinite(r["valid_rmse"])
+    assert result["settings"]["train_rows"] == 24 and result["settings"]["valid_rows"] == 10
+    assert len(result["summary"]["speed_ratio"]["per_repeat"]) == 2
+    assert "speed ratio headbench / trainer" in proc.stdout and (tmp_path / "bench.md").read_text().startswith(result["settings"]["model"])
+
+
+def test_benchmark_rejects_zero_steps(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--steps", "0"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "--steps" in proc.stderr
