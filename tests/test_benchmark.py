@@ -4,6 +4,7 @@ import math
 import subprocess
 import sys
 
+import pytest
 from ruamel.yaml import YAML
 
 from conftest import ROOT, tiny_params
@@ -21,7 +22,7 @@ def test_summary_pairs_ratios_by_repeat():
     s = summarize(runs)
     assert s["speed_ratio"]["per_repeat"] == [1.5, 2.0]
     assert s["speed_ratio"]["mean"] == 1.75 and s["speed_ratio"]["min"] == 1.5
-    assert s["headbench"]["samples_per_s"]["mean"] == 25.0
+    assert s["headbench"]["samples_per_s"]["mean"] == 25.0 and s["valid_rmse_diff"]["per_repeat"] == pytest.approx([-0.1, -0.1])
     assert math.isclose(s["trainer"]["samples_per_s"]["std"], math.sqrt(50))
 
 
@@ -40,7 +41,7 @@ def test_benchmark_command_runs_both_arms(tiny_models, demo_csv, tmp_path):
     for r in result["runs"]:
         assert r["steps"] == 3 and r["samples_per_s"] > 0 and r["peak_rss_mb"] > 100 and math.isfinite(r["valid_rmse"])
     assert result["settings"]["train_rows"] == 24 and result["settings"]["valid_rows"] == 10
-    assert len(result["summary"]["speed_ratio"]["per_repeat"]) == 2
+    assert len(result["summary"]["speed_ratio"]["per_repeat"]) == 2 and [r["seed"] for r in result["runs"]] == [42, 42, 43, 43]
     assert "speed ratio headbench / trainer" in proc.stdout and (tmp_path / "bench.md").read_text().startswith(result["settings"]["model"])
 
 

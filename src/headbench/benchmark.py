@@ -103,15 +103,16 @@ def _run_arm(arm: str, params: Params, data, steps: int, seed: int) -> dict:
 
 def run_benchmark(params: Params, steps: int, repeats: int, train_rows: int, valid_rows: int, seed: int,
                   on_result=None) -> dict:
-    """Alternate the arms (AB, BA, AB, ...), each in a fresh process; returns every run and a summary."""
+    """Alternate the arms (AB, BA, AB, ...), each in a fresh process; repeat r uses seed + r for both arms, so the
+    spread over repeats includes seed noise. Returns every run and a summary."""
     data = benchmark_rows(params, train_rows, valid_rows)
     ctx = multiprocessing.get_context("spawn")
     runs = []
     for rep in range(repeats):
         for arm in (ARMS if rep % 2 == 0 else ARMS[::-1]):
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                res = pool.submit(_run_arm, arm, params, data, steps, seed).result()
-            res["repeat"] = rep
+                res = pool.submit(_run_arm, arm, params, data, steps, seed + rep).result()
+            res.update(repeat=rep, seed=seed + rep)
             runs.append(res)
             if on_result:
                 on_result(res)
@@ -128,15 +129,22 @@ def summarize(runs: list[dict]) -> dict:
         rs = [r for r in runs if r["arm"] == arm]
         out[arm] = {k: {"mean": statistics.fmean(r[k] for r in rs), "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0}
                     for k in ("samples_per_s", "train_seconds", "wall_seconds", "peak_rss_mb", "valid_rmse")}
-    ratios = []
+    ratios, rmse_diffs = [], []
     for rep in sorted({r["repeat"] for r in runs}):
-        pair = {r["arm"]: r["samples_per_s"] for r in runs if r["repeat"] == rep}
+        pair = {r["arm"]: r for r in runs if r["repeat"] == rep}
         if len(pair) == 2:
-            ratios.append(pair["headbench"] / pair["trainer"])
-    out["speed_ratio"] = {"per_repeat": ratios, "mean": statistics.fmean(ratios) if ratios else float("nan"),
-                          "std": statistics.stdev(ratios) if len(ratios) > 1 else 0.0,
-                          "min": min(ratios, default=float("nan")), "max": max(ratios, default=float("nan"))}
+            ratios.append(pair["headbench"]["samples_per_s"] / pair["trainer"]["samples_per_s"])
+            rmse_diffs.append(pair["headbench"]["valid_rmse"] - pair["trainer"]["valid_rmse"])
+    out["speed_ratio"] = _spread(ratios)
+    out["valid_rmse_diff"] = _spread(rmse_diffs)
     return out
+
+
+def _spread(values: list[float]) -> dict:
+    nan = float("nan")
+    return {"per_repeat": values, "mean": statistics.fmean(values) if values else nan,
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values, default=nan), "max": max(values, default=nan)}
 
 
 def format_summary(result: dict) -> str:
@@ -152,4 +160,7 @@ def format_summary(result: dict) -> str:
     r = s["speed_ratio"]
     lines.append(f"speed ratio headbench / trainer (samples/s, paired per repeat): {r['mean']:.2f} ± {r['std']:.2f} "
                  f"(min {r['min']:.2f}, max {r['max']:.2f})")
+    d = s["valid_rmse_diff"]
+    lines.append(f"valid RMSE headbench - trainer (paired per repeat): {d['mean']:+.4f} ± {d['std']:.4f} "
+                 f"(min {d['min']:+.4f}, max {d['max']:+.4f})")
     return "\n".join(lines)
