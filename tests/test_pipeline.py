@@ -20,6 +20,12 @@ from conftest import copy_repo, tiny_params
 BIN = Path(sys.executable).parent
 
 
+def default_sigint():
+    """A shell starts background jobs with SIGINT ignored, and children inherit that; a terminal's Ctrl-C reaches
+    a foreground job with the default handler, which is what these tests reproduce."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def sh(cmd, cwd, check=True, **kw):
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
     env.pop("MLFLOW_TRACKING_URI", None)
@@ -122,7 +128,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
     out = root / "runs/baseline/fold1-seed7"
     proc = subprocess.Popen(
         [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", "7"],
-        cwd=root, stderr=subprocess.PIPE, text=True,
+        cwd=root, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
         env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.time() + 120
@@ -178,7 +184,7 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
         return {name.removeprefix("train@") for name in stages if name.startswith("train@")}
 
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, start_new_session=True,
+    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, start_new_session=True, preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 600
     while len(locked()) < 2 and proc.poll() is None and time.time() < deadline:
