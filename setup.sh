@@ -9,6 +9,6 @@ python -m pip install -q --no-deps -e .
 [ -d .git ] || git init -q
 [ -d .dvc ] || dvc init -q
 # Hard/sym links instead of copies, so checkpoints are not stored twice (workspace + cache).
-dvc config cache.type reflink,hardlink,symlink,copy
+dvc config cache.type hardlink,symlink,copy  # not reflink first: dvc repro then copies outputs into the cache (measured, ext4)
 python -c "from headbench.tracking import init_store; print('MLflow store:', init_store())"
 echo "headbench is set up. Next: dvc repro"

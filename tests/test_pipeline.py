@@ -63,6 +63,8 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     assert "| baseline | cls |" in md and "| conv1d_llrd | conv1d | channels=8, llrd=0.9 |" in md
     for f in ["reports/plots/delta_vs_baseline.png", "reports/plots/learning_curves.png", "reports/plots/pred_vs_true.png"]:
         assert (root / f).stat().st_size > 1000, f
+    # the checkpoint and its cache copy are one file (cache.type hardlink), so checkpoints do not take double space
+    assert (root / "runs/baseline/fold0-seed42/model.safetensors").stat().st_nlink == 2
     m = json.loads((root / "runs/baseline/fold0-seed42/metrics.json").read_text())
     assert {"best_valid_rmse", "best_step", "train_seconds", "samples_per_s", "peak_rss_mb"} <= set(m)
 
