@@ -12,6 +12,8 @@ ap.add_argument("--eval-every", type=int, required=True)
 ap.add_argument("--folds", type=int, nargs="+", help="folds to train (default: all)")
 ap.add_argument("--seeds", type=int, nargs="+")
 ap.add_argument("--variants", nargs="+", help="keep only these variants")
+ap.add_argument("--add", nargs=2, action="append", default=[], metavar=("NAME", "YAML"),
+                help="add a variant, e.g. --add nodrop '{head: cls, encoder_dropout: 0}'")
 args = ap.parse_args()
 
 yaml = YAML()
@@ -26,5 +28,7 @@ if args.seeds:
 if args.variants:
     for name in [v for v in p["variants"] if v not in args.variants]:
         del p["variants"][name]
+for name, spec in args.add:
+    p["variants"][name] = yaml.load(spec)
 with open(args.out, "w") as f:
     yaml.dump(p, f)

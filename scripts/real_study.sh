@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real CommonLit technique study, reduced for a 2-core CPU (run it in the background; ~1 h there):
 #   1. every default variant on fold 0 of the 5-fold split, 128 tokens, 1 epoch, seed 42;
-#   2. seeds 43 and 44 for the baseline and the two variants with the lowest fold-0 RMSE in step 1.
-# Each step ends with evaluate + aggregate (table, plots) under $OUT/study and $OUT/seeds.
+#   2. seeds 43 and 44 for the baseline and the two variants with the lowest fold-0 RMSE in step 1;
+#   3. the baseline with every encoder dropout off (`encoder_dropout: 0`), seeds 42-44, against the baseline.
+# Each step ends with evaluate + aggregate (table, plots) under $OUT/study, $OUT/seeds and $OUT/nodrop.
 # Usage: scripts/real_study.sh [path/to/commonlit/train.csv] [out dir]; finished runs are kept and skipped.
 set -euo pipefail
 DATA=${1:-../shared/data/commonlit/train.csv}
@@ -44,4 +45,8 @@ echo "seeds study: baseline $TOP2"
 python scripts/make_real_params.py "$OUT/params.seeds.yaml" --data "$DATA" --epochs 1 --max-length 128 --eval-every 30 --folds 0 --seeds 42 43 44 --variants baseline $TOP2
 train_all "$OUT/params.seeds.yaml"
 report "$OUT/params.seeds.yaml" "$OUT/seeds"
+
+python scripts/make_real_params.py "$OUT/params.nodrop.yaml" --data "$DATA" --epochs 1 --max-length 128 --eval-every 30 --folds 0 --seeds 42 43 44 --variants baseline --add nodrop '{head: cls, encoder_dropout: 0}'
+train_all "$OUT/params.nodrop.yaml"
+report "$OUT/params.nodrop.yaml" "$OUT/nodrop"
 echo ALL DONE

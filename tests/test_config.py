@@ -36,6 +36,9 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("variants", "llrd", "llrd"), 1.5, "variants.llrd.llrd"),
         (("variants", "llrd", "llrd"), 0, "variants.llrd.llrd"),
         (("variants", "reinit1", "reinit_layers"), -1, "variants.reinit1.reinit_layers"),
+        (("variants", "baseline", "encoder_dropout"), 1.0, "variants.baseline.encoder_dropout"),
+        (("variants", "baseline", "encoder_dropout"), -0.1, "variants.baseline.encoder_dropout"),
+        (("variants", "baseline", "encoder_dropout"), "none", "variants.baseline.encoder_dropout"),
         (("variants", "conv1d", "head_options", "kernal_size"), 3, "variants.conv1d.head_options"),
         (("variants", "baseline", "lr_decay"), 0.9, "variants.baseline"),
         (("stats", "baseline"), "nope", "stats.baseline"),
@@ -66,7 +69,9 @@ def test_unknown_variant_lists_defined_ones(raw):
 def test_combined_variant_is_one_line(raw):
     raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "llrd": 0.9, "reinit_layers": 2}
     v = parse(raw).variants["conv1d_llrd_reinit2"]
-    assert (v.head, v.llrd, v.reinit_layers) == ("conv1d", 0.9, 2)
+    assert (v.head, v.llrd, v.reinit_layers, v.encoder_dropout) == ("conv1d", 0.9, 2, None)
+    raw["variants"]["mean_nodrop"] = {"head": "mean", "encoder_dropout": 0}
+    assert parse(raw).variants["mean_nodrop"].encoder_dropout == 0.0
 
 
 def test_missing_params_file(tmp_path):

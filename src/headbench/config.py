@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
-VARIANT_KEYS = ("head", "head_options", *OPTIMISER_OPTIONS)
+VARIANT_KEYS = ("head", "head_options", "encoder_dropout", *OPTIMISER_OPTIONS)
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -117,6 +117,7 @@ class Variant:
     head_options: dict = field(default_factory=dict)
     llrd: float | None = None
     reinit_layers: int = 0
+    encoder_dropout: float | None = None  # None keeps the model's own dropout probabilities
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,11 @@ def parse_variant(name: str, v: Any) -> Variant:
     if llrd is not None:
         llrd = _num(llrd, f"{key}.llrd", float, lo=0, lo_open=True, hi=1)
     reinit = _num(v.get("reinit_layers", 0), f"{key}.reinit_layers", int, lo=0)
-    return Variant(name=name, head=head, head_options=dict(options), llrd=llrd, reinit_layers=reinit)
+    encoder_dropout = _num(v.get("encoder_dropout"), f"{key}.encoder_dropout", float, lo=0, allow_none=True)
+    if encoder_dropout is not None:
+        _require(encoder_dropout < 1, f"{key}.encoder_dropout", f"must be < 1, got {encoder_dropout!r}")
+    return Variant(name=name, head=head, head_options=dict(options), llrd=llrd, reinit_layers=reinit,
+                   encoder_dropout=encoder_dropout)
 
 
 def parse(raw: dict) -> Params:

@@ -78,6 +78,21 @@ def num_hidden_layers(config) -> int:
     raise ParamError(f"cannot find the number of layers of {type(config).__name__}")
 
 
+def set_encoder_dropout(encoder: nn.Module, p: float | None) -> int:
+    """Give every dropout in the encoder (embeddings, attention probabilities, hidden states) probability p.
+
+    Hugging Face attention reads its probability from its `nn.Dropout` module, including the SDPA path, so
+    setting the modules covers all of them. Returns how many were set."""
+    if p is None:
+        return 0
+    modules = [m for m in encoder.modules() if isinstance(m, nn.Dropout)]
+    if not modules:
+        raise ParamError(f"params.yaml: `encoder_dropout` is set but {type(encoder).__name__} has no nn.Dropout modules")
+    for m in modules:
+        m.p = p
+    return len(modules)
+
+
 class Regressor(nn.Module):
     def __init__(self, encoder: nn.Module, head: nn.Module):
         super().__init__()

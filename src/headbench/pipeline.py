@@ -60,7 +60,7 @@ def _publish_dir(tmp: Path, out: Path) -> None:
 
 def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path) -> dict:
     """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``."""
-    from headbench.model import build_regressor, check_max_length, load_config, load_encoder, load_tokenizer
+    from headbench.model import build_regressor, check_max_length, load_config, load_encoder, load_tokenizer, set_encoder_dropout
     from headbench.reinit import reinit_top_layers
     from headbench.tokens import tokenize
     from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
@@ -82,6 +82,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     seed_everything(seed)
     encoder = load_encoder(mp.name, mp.trust_remote_code)
     reinit_top_layers(encoder, variant.reinit_layers)
+    set_encoder_dropout(encoder, variant.encoder_dropout)
     model = build_regressor(encoder, variant.head, variant.head_options)
 
     run_params = {"variant": asdict(variant), "fold": fold, "seed": seed, "model": asdict(mp), "train": asdict(tp),

@@ -18,6 +18,8 @@ def describe_options(v: Variant) -> str:
         opts.append(f"llrd={v.llrd}")
     if v.reinit_layers:
         opts.append(f"reinit={v.reinit_layers}")
+    if v.encoder_dropout is not None:
+        opts.append(f"encoder_dropout={v.encoder_dropout}")
     return ", ".join(opts) or "-"
 
 
