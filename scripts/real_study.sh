@@ -35,10 +35,12 @@ python stages/split.py --params "$OUT/params.study.yaml" --out "$OUT/folds.csv"
 train_all "$OUT/params.study.yaml"
 report "$OUT/params.study.yaml" "$OUT/study"
 
-TOP2=$(python - "$OUT/runs" <<'PY'
+TOP2=$(python - "$OUT/runs" "$OUT/params.study.yaml" <<'PY'
 import json, pathlib, sys
-rmse = {p.parent.parent.name: json.loads(p.read_text())["best_valid_rmse"] for p in pathlib.Path(sys.argv[1]).glob("*/fold0-seed42/metrics.json")}
-print(*sorted((v for v in rmse if v != "baseline"), key=rmse.get)[:2])
+from headbench.config import load_params
+study = set(load_params(sys.argv[2]).variants) - {"baseline"}
+rmse = {v: json.loads((pathlib.Path(sys.argv[1]) / v / "fold0-seed42" / "metrics.json").read_text())["best_valid_rmse"] for v in study}
+print(*sorted(rmse, key=rmse.get)[:2])
 PY
 )
 echo "seeds study: baseline $TOP2"
