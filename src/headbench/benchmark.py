@@ -156,7 +156,7 @@ def format_summary(result: dict) -> str:
     s, cfg = result["summary"], result["settings"]
     lines = [f"{cfg['model']} on {cfg['data']}: {cfg['train_rows']} train / {cfg['valid_rows']} valid rows, "
              f"{cfg['steps']} steps x batch {cfg['train']['batch_size']}, max length {cfg['train']['max_length']}, "
-             f"lr {cfg.get('lr_every_parameter', cfg['train']['lr']):g} for every parameter in both arms, "
+             f"lr {cfg['lr_every_parameter']:g} for every parameter in both arms, "
              f"{cfg['repeats']} alternating repeats, device {cfg['device']} ({cfg['torch_threads']} threads)",
              "| arm | samples/s | train s | wall s | peak RSS MB | valid RMSE |", "|---|---|---|---|---|---|"]
     for arm in ARMS:
