@@ -1,9 +1,10 @@
 """Compare every variant with the baseline: summary metrics, Markdown table, plots, MLflow run."""
 import argparse
+import sys
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.report import aggregate
+from headbench.report import aa_warnings, aggregate
 from headbench.tracking import log_report, tracking_enabled
 
 
@@ -17,10 +18,12 @@ def run():
     ap.add_argument("--plots", default="reports/plots")
     args = ap.parse_args()
     params = load_params(args.params)
-    _, md = aggregate(params, args.metrics_dir, args.eval_dir, args.summary, args.report, args.plots)
+    table, md = aggregate(params, args.metrics_dir, args.eval_dir, args.summary, args.report, args.plots)
     if tracking_enabled(params.tracking.enabled):
         log_report(params.tracking.experiment, [args.summary, args.report], args.plots)
     print(md)
+    for warning in aa_warnings(table):
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

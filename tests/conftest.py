@@ -73,7 +73,6 @@ def tiny_params(model_dir: str, data_path: str, **train_overrides) -> dict:
     raw["train"].update({"max_length": 64, "batch_size": 8, "eval_batch_size": 16, "epochs": 1, "eval_every": 3,
                          "save_checkpoint": True, "num_threads": 1, **train_overrides})
     raw["tracking"]["enabled"] = False
-    raw["stats"]["n_resamples"] = 200
     return raw
 
 

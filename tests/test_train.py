@@ -62,7 +62,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     before = {k: t.clone() for k, t in model.state_dict().items()}
     res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)
     assert res.steps == 8 and [h["step"] for h in res.history] == [4, 8]
-    changed = [k for k, t in res.best_state.items() if not torch.equal(t, before[k])]
+    changed = [k for k, t in res.state.items() if not torch.equal(t, before[k])]
     assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
 
 

@@ -14,7 +14,11 @@ from typing import Any
 from ruamel.yaml import YAML
 
 OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
-VARIANT_KEYS = ("head", "head_options", "encoder_dropout", *OPTIMISER_OPTIONS)
+VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIMISER_OPTIONS)
+# final: the model after the last step (no selection). best_on_valid: the best evaluation on the reported
+# fold itself (Kaggle style), which selects on the rows it is scored on, so its figures are optimistic.
+CHECKPOINTS = ("final", "best_on_valid")
+MULTIPLICITY = ("holm", "fdr_bh", "none")
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -103,6 +107,7 @@ class TrainParams:
     grad_accum_steps: int
     max_grad_norm: float | None
     eval_every: int
+    checkpoint: str
     precision: str
     compile: bool
     num_threads: int | None
@@ -118,6 +123,7 @@ class Variant:
     llrd: float | None = None
     reinit_layers: int = 0
     encoder_dropout: float | None = None  # None keeps the model's own dropout probabilities
+    seed_offset: int = 0  # added to the run's seed: the same recipe with other randomness (an A/A control)
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,8 @@ class TrackingParams:
 @dataclass(frozen=True)
 class StatsParams:
     baseline: str
-    n_resamples: int
     confidence: float
-    seed: int
+    multiplicity: str
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,7 @@ def parse_train(raw: dict) -> TrainParams:
         grad_accum_steps=_num(g("grad_accum_steps"), "train.grad_accum_steps", int, lo=1),
         max_grad_norm=_num(g("max_grad_norm"), "train.max_grad_norm", float, lo=0, lo_open=True, allow_none=True),
         eval_every=_num(g("eval_every"), "train.eval_every", int, lo=1),
+        checkpoint=_choice(g("checkpoint"), "train.checkpoint", CHECKPOINTS),
         precision=_choice(g("precision"), "train.precision", PRECISIONS),
         compile=_bool(g("compile"), "train.compile"),
         num_threads=_num(g("num_threads"), "train.num_threads", int, lo=1, allow_none=True),
@@ -238,8 +244,9 @@ def parse_variant(name: str, v: Any) -> Variant:
     encoder_dropout = _num(v.get("encoder_dropout"), f"{key}.encoder_dropout", float, lo=0, allow_none=True)
     if encoder_dropout is not None:
         _require(encoder_dropout < 1, f"{key}.encoder_dropout", f"must be < 1, got {encoder_dropout!r}")
+    seed_offset = _num(v.get("seed_offset", 0), f"{key}.seed_offset", int, lo=0)
     return Variant(name=name, head=head, head_options=dict(options), llrd=llrd, reinit_layers=reinit,
-                   encoder_dropout=encoder_dropout)
+                   encoder_dropout=encoder_dropout, seed_offset=seed_offset)
 
 
 def parse(raw: dict) -> Params:
@@ -266,9 +273,8 @@ def parse(raw: dict) -> Params:
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))
     stats = StatsParams(
         baseline=_choice(st.get("baseline"), "stats.baseline", list(variants)),
-        n_resamples=_num(st.get("n_resamples"), "stats.n_resamples", int, lo=100),
         confidence=_num(st.get("confidence"), "stats.confidence", float, lo=0.5, lo_open=True, hi=0.999),
-        seed=_num(st.get("seed"), "stats.seed", int),
+        multiplicity=_choice(st.get("multiplicity"), "stats.multiplicity", MULTIPLICITY),
     )
     return Params(
         data=parse_data(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),

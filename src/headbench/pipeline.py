@@ -79,7 +79,8 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     train_idx, valid_idx = np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
     y = df["target"].to_numpy(np.float32)
 
-    seed_everything(seed)
+    run_seed = seed + variant.seed_offset  # outputs keep the nominal seed, so runs pair by (fold, seed)
+    seed_everything(run_seed)
     encoder = load_encoder(mp.name, mp.trust_remote_code)
     reinit_top_layers(encoder, variant.reinit_layers)
     set_encoder_dropout(encoder, variant.encoder_dropout)
@@ -97,15 +98,16 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     with tracker:
         result = train(
             model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
-            tp, seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
+            tp, run_seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
             on_eval=lambda row: tracker.log_metrics({k: row[k] for k in ("train_loss", "valid_rmse", "lr", "samples_per_s")}, step=row["step"]),
         )
         metrics = {
-            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps,
+            "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
+            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": run_seed,
             "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
             "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
         }
-        tracker.log_metrics(metrics)
+        tracker.log_metrics({k: v for k, v in metrics.items() if not isinstance(v, str)})
 
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +121,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
             write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
                                             "fold": fold, "seed": seed, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
             if tp.save_checkpoint:
-                state = {f"model.{k}": v for k, v in result.best_state.items()}
+                state = {f"model.{k}": v for k, v in result.state.items()}
                 save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "fold": str(fold), "seed": str(seed)})
             _publish_dir(tmp, out)
         finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from headbench.config import Params, ParamError, Variant
 from headbench.io import atomic_path, write_csv, write_json, write_text
-from headbench.stats import paired_delta, prediction_matrix, verdict
+from headbench.stats import BETTER, MIN_RUNS, POWER, TOO_FEW, WORSE, compare_to_baseline
 
 
 def describe_options(v: Variant) -> str:
@@ -23,59 +24,100 @@ def describe_options(v: Variant) -> str:
     return ", ".join(opts) or "-"
 
 
-def compare(params: Params, metrics_dir: str | Path, eval_dir: str | Path) -> pd.DataFrame:
+def aa_controls(params: Params) -> list[str]:
+    """Variants that are the baseline's recipe with other seeds: their rows are the study's noise floor."""
+    base = params.variants[params.stats.baseline]
+    same = lambda v: replace(v, name=base.name, seed_offset=base.seed_offset) == base
+    return [n for n, v in params.variants.items() if n != base.name and v.seed_offset != base.seed_offset and same(v)]
+
+
+def compare(params: Params, metrics_dir: str | Path, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per variant (the baseline included) and the paired runs behind each difference."""
     base = params.stats.baseline
-    oofs, rows = {}, []
+    oofs = {}
     for name in params.variants:
         path = Path(eval_dir) / name / "oof.csv"
         if not path.is_file():
             raise ParamError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
         oofs[name] = pd.read_csv(path, dtype={"id": str})
-    ids = np.sort(oofs[base].loc[oofs[base]["seed"] == oofs[base]["seed"].iloc[0], "id"].to_numpy())
-    target = oofs[base].drop_duplicates("id").set_index("id").loc[ids, "target"].to_numpy()
-    pred_base = prediction_matrix(oofs[base], ids)
     st = params.stats
+    deltas, runs = compare_to_baseline(oofs, base, rho=1.0 / params.cv.n_folds, confidence=st.confidence,
+                                       multiplicity=st.multiplicity)
+    aa = set(aa_controls(params))
+    rows = []
     for name, v in params.variants.items():
         m = json.loads((Path(metrics_dir) / f"{name}.json").read_text())
-        row = {"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
-               "oof_rmse_std_seeds": m["oof_rmse_std_seeds"], "seeds": m["seeds"], "fold_rmse_std": m["fold_rmse_std"],
-               "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"]}
-        if name == base:
-            row.update(delta=0.0, ci_low=0.0, ci_high=0.0, verdict="baseline")
-        else:
-            d = paired_delta(prediction_matrix(oofs[name], ids), pred_base, target, st.n_resamples, st.confidence, st.seed)
-            row.update(d, verdict=verdict(d["ci_low"], d["ci_high"]))
-        rows.append(row)
-    return pd.DataFrame(rows)
+        rows.append({"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
+                     "oof_rmse_std_seeds": m["oof_rmse_std_seeds"], "seeds": m["seeds"], "fold_rmse_std": m["fold_rmse_std"],
+                     "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa})
+    table = pd.DataFrame(rows).merge(deltas, on="variant", how="left")
+    is_base = table["variant"] == base
+    table.loc[is_base, ["delta", "ci_low", "ci_high"]] = 0.0
+    table.loc[is_base, ["verdict", "verdict_raw"]] = "baseline"
+    return table, runs
+
+
+def aa_warnings(table: pd.DataFrame) -> list[str]:
+    bad = table[table["aa_control"] & table["verdict"].isin([BETTER, WORSE])]
+    return [f"WARNING: the A/A control {r.variant!r} (the baseline's recipe, other seeds) was called {r.verdict!r}: "
+            f"this study's noise is larger than its statistics assume; trust none of its verdicts" for r in bad.itertuples()]
 
 
 def summary_metrics(table: pd.DataFrame) -> dict:
-    """Flat, stable keys (variant -> figure) so that `dvc exp show` / `dvc metrics diff` stay readable."""
+    """Flat, stable keys (variant -> figure) so that `dvc exp show` / `dvc metrics diff` stay readable.
+    `verdict` and `ci_*` are the multiplicity-adjusted verdict's inputs; `p_raw` and `verdict_raw` are unadjusted."""
     out = {}
+    r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
     for r in table.itertuples():
-        out[r.variant] = {"oof_rmse": round(r.oof_rmse, 6), "delta_vs_baseline": round(r.delta, 6),
-                          "ci_low": round(r.ci_low, 6), "ci_high": round(r.ci_high, 6),
-                          "fold_rmse_std": round(r.fold_rmse_std, 6), "train_seconds": round(r.train_seconds, 1)}
+        out[r.variant] = {"oof_rmse": r6(r.oof_rmse), "delta": r6(r.delta), "ci_low": r6(r.ci_low), "ci_high": r6(r.ci_high),
+                          "p_adj": r6(r.p_adjusted), "verdict": r.verdict, "p_raw": r6(r.p_value), "verdict_raw": r.verdict_raw,
+                          "mde": r6(r.mde), "runs": None if pd.isna(r.runs) else int(r.runs),
+                          "train_seconds": round(r.train_seconds, 1)}
     return out
 
 
-def markdown(table: pd.DataFrame, confidence: float, baseline: str) -> str:
-    pct = int(round(confidence * 100))
+def markdown(table: pd.DataFrame, params: Params) -> str:
+    st = params.stats
+    pct = int(round(st.confidence * 100))
+    adj = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg", "none": "unadjusted"}[st.multiplicity]
+    optimistic = params.train.checkpoint == "best_on_valid"
+    rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
     lines = [
-        f"| variant | head | options | OOF RMSE (mean ± std over seeds) | Δ vs {baseline} [{pct}% CI] | verdict | per-fold RMSE | train time |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| variant | head | options | {rmse_head} (mean ± std over seeds) | runs | Δ vs {st.baseline} [{pct}% CI] | p ({adj}) "
+        f"| verdict ({adj}) | smallest callable Δ | per-fold RMSE | train time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.sort_values("oof_rmse").itertuples():
-        delta = "—" if r.verdict == "baseline" else f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]"
+        name = f"{r.variant} (A/A)" if r.aa_control else r.variant
+        if r.verdict == "baseline":
+            delta, p, mde, runs = "—", "", "", ""
+        elif r.verdict == TOO_FEW:
+            delta, p, mde, runs = f"{r.delta:+.4f}", "", f"needs ≥ {MIN_RUNS} paired runs", f"{r.runs}"
+        else:
+            delta, p, mde, runs = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adjusted:.3f}", f"{r.mde:.4f}", f"{r.runs}"
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
-        lines.append(f"| {r.variant} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) "
-                     f"| {delta} | {r.verdict} | {folds} | {r.train_seconds / 60:.1f} min |")
-    note = (f"\nΔ < 0 is better. The CI is a paired bootstrap over rows (same resample for both variants), "
-            f"averaged over seeds; a verdict is 'better'/'worse' only when the whole {pct}% CI is below/above 0.\n")
-    return "\n".join(lines) + "\n" + note
+        lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) | {runs} "
+                     f"| {delta} | {p} | {r.verdict} | {mde} | {folds} | {r.train_seconds / 60:.1f} min |")
+    note = [
+        "",
+        f"Δ < 0 is better: the mean over runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and seed. The {pct}% "
+        "interval is the corrected resampled t-test (Nadeau & Bengio 2003) over those paired runs, so it counts "
+        "seed-to-seed noise and the overlap of cross-validation training sets, not only the test rows. "
+        f"The verdict uses {adj}-adjusted p-values across the study's variants (raw ones in metrics/summary.json). "
+        f"'Smallest callable Δ' is the difference this design detects with {int(POWER * 100)}% probability at the "
+        "measured noise: 'within noise' means no effect larger than that on this budget. "
+        f"Fewer than {MIN_RUNS} paired runs: no verdict.",
+    ]
+    if table["aa_control"].any():
+        note.append("Rows marked (A/A) train the baseline's recipe with other seeds: their Δ is pure noise, the study's noise floor.")
+    if optimistic:
+        note.append("**Optimistic figures:** train.checkpoint is best_on_valid, so each run reports its best evaluation "
+                    "on the very rows it is scored on.")
+    note += aa_warnings(table)
+    return "\n".join(lines) + "\n" + "\n".join(note) + "\n"
 
 
-def plots(table: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confidence: float) -> list[Path]:
+def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confidence: float) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,15 +133,26 @@ def plots(table: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confid
         plt.close(fig)
         written.append(out_dir / name)
 
-    t = table.sort_values("delta")
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(t) + 1.2))
-    err = np.vstack([t["delta"] - t["ci_low"], t["ci_high"] - t["delta"]])
-    colors = t["verdict"].map({"better": "tab:green", "worse": "tab:red"}).fillna("tab:gray")
-    ax.errorbar(t["delta"], np.arange(len(t)), xerr=err, fmt="none", ecolor="black", capsize=3)
-    ax.scatter(t["delta"], np.arange(len(t)), c=colors, zorder=3)
+    t = table[table["verdict"] != "baseline"].sort_values("delta").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(t) + 1.4))
+    y = np.arange(len(t))
+    has_ci = t["ci_low"].notna().to_numpy()
+    err = np.vstack([t["delta"] - t["ci_low"], t["ci_high"] - t["delta"]])[:, has_ci]
+    ax.errorbar(t["delta"][has_ci], y[has_ci], xerr=err, fmt="none", ecolor="black", capsize=3)
+    if len(runs):
+        pos = dict(zip(t["variant"], y))
+        r = runs[runs["variant"].isin(pos)]
+        jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(r))
+        ax.scatter(r["delta"], r["variant"].map(pos) + jitter, s=10, color="tab:blue", alpha=0.5, label="one paired run (fold × seed)")
+    colors = t["verdict"].map({BETTER: "tab:green", WORSE: "tab:red"}).fillna("tab:gray")
+    ax.scatter(t["delta"], y, c=colors, marker="D", zorder=3, label="mean over runs")
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(np.arange(len(t)), t["variant"])
-    ax.set_xlabel(f"Δ OOF RMSE vs baseline (lower is better), {int(confidence * 100)}% paired bootstrap CI")
+    ax.set_yticks(y, [f"{v}  (A/A noise floor)" if aa else v for v, aa in zip(t["variant"], t["aa_control"])])
+    for tick, aa in zip(ax.get_yticklabels(), t["aa_control"]):
+        if aa:
+            tick.set_fontweight("bold")
+    ax.set_xlabel(f"Δ RMSE vs baseline (lower is better), {int(confidence * 100)}% corrected t interval over runs")
+    ax.legend(fontsize=7, loc="best")
     save(fig, "delta_vs_baseline.png")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -127,14 +180,16 @@ def plots(table: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confid
     ax.set_title(f"best variant: {best}")
     save(fig, "pred_vs_true.png")
     write_csv(out_dir / "pred_vs_true.csv", p.assign(variant=best))
-    write_csv(out_dir / "delta_vs_baseline.csv", t[["variant", "delta", "ci_low", "ci_high", "verdict"]])
+    write_csv(out_dir / "delta_vs_baseline.csv", t[["variant", "delta", "ci_low", "ci_high", "verdict", "aa_control"]])
+    if len(runs):
+        write_csv(out_dir / "paired_runs.csv", runs)
     return written
 
 
 def aggregate(params: Params, metrics_dir, eval_dir, summary_path, report_path, plots_dir) -> tuple[pd.DataFrame, str]:
-    table = compare(params, metrics_dir, eval_dir)
-    md = markdown(table, params.stats.confidence, params.stats.baseline)
-    plots(table, eval_dir, plots_dir, params.stats.confidence)
+    table, runs = compare(params, metrics_dir, eval_dir)
+    md = markdown(table, params)
+    plots(table, runs, eval_dir, plots_dir, params.stats.confidence)
     write_text(report_path, "# headbench comparison\n\n" + md)
     write_json(summary_path, summary_metrics(table))
     return table, md

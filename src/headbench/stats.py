@@ -1,11 +1,24 @@
-"""RMSE per fold and per seed, paired bootstrap confidence intervals, verdicts."""
+"""RMSE per fold and seed, and the verdict: is a variant better than the baseline beyond run-to-run noise?
+
+The unit of replication is a training run (a fold x seed). A variant's run and the baseline's run on
+the same fold and seed are paired; their RMSE difference on that fold's rows is one observation. The
+interval is the corrected resampled t-test of Nadeau & Bengio (2003) over those paired differences:
+runs of one cross-validation study train on overlapping data (two folds of a K-fold split share
+(K-2)/(K-1) of their training rows), so they are correlated with rho ~ n_test / (n_train + n_test)
+= 1/K, and the plain t-test's 1/J variance factor becomes 1/J + rho / (1 - rho). Seed-to-seed noise,
+the test rows each run is scored on, and that overlap are all in it; a row-only bootstrap, which
+headbench used before, counts the test rows only and called a baseline "better" than itself.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
 
-BETTER, WORSE, NOISE = "better", "worse", "within noise"
+BETTER, WORSE, NOISE, TOO_FEW = "better", "worse", "within noise", "not enough runs"
+MIN_RUNS = 3  # below this the run-to-run variance cannot be estimated well enough to call anything
+POWER = 0.8   # the minimum detectable effect is the difference found with this probability
 
 
 def rmse(pred, target) -> float:
@@ -34,41 +47,75 @@ def fold_table(oof: pd.DataFrame) -> dict:
     }
 
 
-def prediction_matrix(oof: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
-    """[n_seeds, n_rows] predictions aligned to ``ids``."""
-    wide = oof.pivot(index="id", columns="seed", values="prediction")
-    missing = set(ids) - set(wide.index)
-    if missing:
-        raise ValueError(f"predictions are missing for {len(missing)} rows, e.g. {sorted(missing)[:3]}")
-    return wide.loc[ids].to_numpy().T
+def run_rmse(oof: pd.DataFrame) -> pd.Series:
+    """RMSE of every run, indexed by (fold, seed)."""
+    sq = (oof["prediction"] - oof["target"]) ** 2
+    return np.sqrt(sq.groupby([oof["fold"], oof["seed"]]).mean()).rename("rmse")
 
 
-def paired_delta(pred_v: np.ndarray, pred_b: np.ndarray, target: np.ndarray, n_resamples: int, confidence: float, seed: int) -> dict:
-    """RMSE(variant) - RMSE(baseline) on the same rows, with a percentile bootstrap CI.
+def paired_runs(oof_v: pd.DataFrame, oof_b: pd.DataFrame) -> pd.DataFrame:
+    """One row per (fold, seed) that both sides ran: each side's RMSE on that fold and their difference."""
+    runs = pd.concat({"variant": run_rmse(oof_v), "baseline": run_rmse(oof_b)}, axis=1).dropna()
+    return runs.assign(delta=runs["variant"] - runs["baseline"]).reset_index()
 
-    ``pred_*`` are [n_seeds, n_rows]; each side's RMSE is averaged over its seeds. Rows are resampled
-    and the same resample is used for both variants, so the interval reflects only row noise that the
-    two do not share.
+
+def corrected_t(deltas, rho: float, confidence: float) -> dict:
+    """Nadeau-Bengio corrected resampled t-test of mean(deltas) = 0 for J runs correlated with ``rho``.
+
+    Returns the mean, its standard error, the two-sided interval and p-value (J - 1 degrees of
+    freedom), and the minimum detectable effect: the true difference this design would call with
+    probability ``POWER`` at this noise.
     """
-    pred_v, pred_b = np.atleast_2d(pred_v), np.atleast_2d(pred_b)
-    target = np.asarray(target, dtype=np.float64)
+    d = np.asarray(deltas, dtype=np.float64)
+    j = len(d)
+    if j < MIN_RUNS:
+        return {"delta": float(d.mean()) if j else float("nan"), "runs": j, "se": float("nan"), "ci_low": float("nan"),
+                "ci_high": float("nan"), "p_value": float("nan"), "mde": float("nan")}
+    se = float(np.sqrt(d.var(ddof=1) * (1.0 / j + rho / (1.0 - rho))))
+    dof = j - 1
+    crit = sps.t.ppf(0.5 + confidence / 2, dof)
+    mean = float(d.mean())
+    if se > 0:
+        p = float(2 * sps.t.sf(abs(mean) / se, dof))
+    else:  # every run gave the same difference: certain if non-zero
+        p = 0.0 if mean != 0 else 1.0
+    return {"delta": mean, "runs": j, "se": se, "ci_low": mean - crit * se, "ci_high": mean + crit * se, "p_value": p,
+            "mde": float((crit + sps.t.ppf(POWER, dof)) * se)}
 
-    def stat(idx, axis=-1):
-        idx = np.asarray(idx, dtype=np.int64)
-        rv = np.sqrt(((pred_v[:, idx] - target[idx]) ** 2).mean(-1)).mean(0)
-        rb = np.sqrt(((pred_b[:, idx] - target[idx]) ** 2).mean(-1)).mean(0)
-        return rv - rb
 
-    res = bootstrap((np.arange(len(target)),), stat, n_resamples=n_resamples, confidence_level=confidence,
-                    method="percentile", vectorized=True, rng=np.random.default_rng(seed), batch=200)
-    return {"delta": float(stat(np.arange(len(target)))), "ci_low": float(res.confidence_interval.low),
-            "ci_high": float(res.confidence_interval.high)}
-
-
-def verdict(ci_low: float, ci_high: float) -> str:
-    """Lower RMSE is better: the whole interval below zero is a real gain, above zero a real loss."""
-    if ci_high < 0:
-        return BETTER
-    if ci_low > 0:
-        return WORSE
+def verdict(delta: float, p_value: float, alpha: float) -> str:
+    """Lower RMSE is better; NaN p (too few runs) is its own answer, never better or worse."""
+    if not np.isfinite(p_value):
+        return TOO_FEW
+    if p_value < alpha:
+        return BETTER if delta < 0 else WORSE
     return NOISE
+
+
+def adjust(p_values, alpha: float, method: str) -> np.ndarray:
+    """Multiplicity-adjusted p-values over one study's variants (Holm: family-wise error; fdr_bh:
+    Benjamini-Hochberg false discovery rate; none). NaN (too few runs) stays NaN and is not counted."""
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = p[ok] if method == "none" else multipletests(p[ok], alpha=alpha, method=method)[1]
+    return out
+
+
+def compare_to_baseline(oofs: dict[str, pd.DataFrame], baseline: str, rho: float, confidence: float,
+                        multiplicity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant against ``baseline``: a table (one row a variant) and the paired runs behind it."""
+    alpha = 1 - confidence
+    rows, runs = [], []
+    for name, oof in oofs.items():
+        if name == baseline:
+            continue
+        pr = paired_runs(oof, oofs[baseline])
+        runs.append(pr.assign(variant=name))
+        t = corrected_t(pr["delta"], rho, confidence)
+        rows.append({"variant": name, **t, "verdict_raw": verdict(t["delta"], t["p_value"], alpha)})
+    table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "se", "ci_low", "ci_high", "p_value", "mde", "verdict_raw"])
+    table["p_adjusted"] = adjust(table["p_value"], alpha, multiplicity)
+    table["verdict"] = [verdict(d, p, alpha) for d, p in zip(table["delta"], table["p_adjusted"])]
+    return table, (pd.concat(runs, ignore_index=True) if runs else pd.DataFrame())

@@ -28,10 +28,12 @@ class NonFiniteLoss(RuntimeError):
 
 @dataclass
 class TrainResult:
-    best_rmse: float
+    valid_rmse: float        # of the reported model: the final one, or the best evaluation under `best_on_valid`
+    predictions: np.ndarray  # the reported model's validation predictions, in input order
+    state: dict              # the reported model's weights
+    best_rmse: float         # lowest validation RMSE seen at any evaluation (selected on the same rows: optimistic)
     best_step: int
-    predictions: np.ndarray  # validation predictions at the best step, in input order
-    best_state: dict
+    final_rmse: float        # validation RMSE of the model after the last step
     history: list[dict] = field(default_factory=list)
     train_seconds: float = 0.0
     samples_per_s: float = 0.0
@@ -109,12 +111,14 @@ def train(
     ds = TokenDataset(train_ids, train_y)
     loader = make_loader(ds, tokenizer, length_grouped_batches(ds.lengths, tp.batch_size, generator), device.type == "cuda")
 
+    keep_best = tp.checkpoint == "best_on_valid"
     step, start_epoch, best_rmse, best_step, best_pred, best_state, history = 0, 0, math.inf, -1, None, None, []
     resume_dir = Path(resume_dir) if (resume_dir and tp.resume) else None
     if resume_dir is not None and (resume_dir / "state.pt").is_file():
         st = torch.load(resume_dir / "state.pt", weights_only=True)
         model.load_state_dict(load_file(resume_dir / "model.safetensors", device=str(device)))
-        best_state = load_file(resume_dir / "best.safetensors")
+        if (resume_dir / "best.safetensors").is_file():
+            best_state = load_file(resume_dir / "best.safetensors")
         optimizer.load_state_dict(st["optimizer"])
         scheduler.load_state_dict(st["scheduler"])
         generator.set_state(st["generator"])
@@ -131,12 +135,15 @@ def train(
                "lr": _encoder_lr(optimizer), "samples_per_s": samples_per_s}
         history.append(row)
         if score < best_rmse:
-            best_rmse, best_step, best_pred, best_state = score, step, pred, _cpu_copy(model)
+            best_rmse, best_step, best_pred = score, step, pred
+            if keep_best:
+                best_state = _cpu_copy(model)
         if on_eval:
             on_eval(row)
+        return pred
 
     bar = tqdm(total=total, initial=step, desc=label or "train", unit="step", dynamic_ncols=True, mininterval=1.0)
-    seen_samples, train_time = 0, 0.0
+    seen_samples, train_time, last_pred = 0, 0.0, None
     loss_sum, loss_n = 0.0, 0
     t0 = time.perf_counter()
     for epoch in range(start_epoch, tp.epochs):
@@ -174,7 +181,7 @@ def train(
             bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", samples_s=f"{seen_samples / max(train_time + elapsed, 1e-9):.1f}")
             if step % tp.eval_every == 0 or step == total:
                 train_time += elapsed
-                evaluate(epoch, loss_sum / loss_n, seen_samples / max(train_time, 1e-9))
+                last_pred = evaluate(epoch, loss_sum / loss_n, seen_samples / max(train_time, 1e-9))
                 bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", val_rmse=f"{history[-1]['valid_rmse']:.4f}", best=f"{best_rmse:.4f}")
                 loss_sum, loss_n = 0.0, 0
                 t0 = time.perf_counter()
@@ -185,12 +192,18 @@ def train(
                          best_rmse, best_step, best_pred, history)
     train_time += time.perf_counter() - t0
     bar.close()
-    if best_state is None:
-        raise RuntimeError(f"{label}: training ended without an evaluation")
+    if not history or history[-1]["step"] != step:
+        raise RuntimeError(f"{label}: training ended without evaluating the final model")
     if resume_dir is not None:
         shutil.rmtree(resume_dir, ignore_errors=True)
+    final_rmse = history[-1]["valid_rmse"]
+    if keep_best:
+        valid_rmse, predictions, state = best_rmse, best_pred, best_state
+    else:
+        valid_rmse, predictions, state = final_rmse, last_pred, _cpu_copy(model)
     return TrainResult(
-        best_rmse=best_rmse, best_step=best_step, predictions=best_pred, best_state=best_state, history=history,
+        valid_rmse=valid_rmse, predictions=predictions, state=state, best_rmse=best_rmse, best_step=best_step,
+        final_rmse=final_rmse, history=history,
         train_seconds=train_time, samples_per_s=seen_samples / max(train_time, 1e-9), steps=step,
         memory=dev.peak_memory_mb(device),
     )
@@ -200,7 +213,8 @@ def _save_resume(d: Path, model, best_state, optimizer, scheduler, generator, st
     """End-of-epoch state for `train.resume`: safetensors for weights, tensors-only state for the rest."""
     d.mkdir(parents=True, exist_ok=True)
     save_checkpoint(_cpu_copy(model), d / "model.safetensors")
-    save_checkpoint(best_state, d / "best.safetensors")
+    if best_state is not None:
+        save_checkpoint(best_state, d / "best.safetensors")
     keys = list(history[0]) if history else []
     state = {
         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
