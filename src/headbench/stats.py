@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 BETTER, WORSE, NOISE, TOO_FEW = "better", "worse", "within noise", "not enough runs"
 MIN_RUNS = 3  # below this the run-to-run variance cannot be estimated well enough to call anything
@@ -92,14 +91,24 @@ def verdict(delta: float, p_value: float, alpha: float) -> str:
     return NOISE
 
 
-def adjust(p_values, alpha: float, method: str) -> np.ndarray:
+def adjust(p_values, method: str) -> np.ndarray:
     """Multiplicity-adjusted p-values over one study's variants (Holm: family-wise error; fdr_bh:
     Benjamini-Hochberg false discovery rate; none). NaN (too few runs) stays NaN and is not counted."""
     p = np.asarray(p_values, dtype=np.float64)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        out[ok] = p[ok] if method == "none" else multipletests(p[ok], alpha=alpha, method=method)[1]
+        out[ok] = {"none": lambda q: q, "holm": _holm, "fdr_bh": sps.false_discovery_control}[method](p[ok])
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (statsmodels' multipletests gives the same, ~2000x slower,
+    which matters in the calibration tests' thousands of simulated studies)."""
+    order = np.argsort(p)
+    stepped = np.maximum.accumulate(p[order] * (len(p) - np.arange(len(p))))
+    out = np.empty_like(p)
+    out[order] = np.minimum(stepped, 1.0)
     return out
 
 
@@ -116,6 +125,6 @@ def compare_to_baseline(oofs: dict[str, pd.DataFrame], baseline: str, rho: float
         t = corrected_t(pr["delta"], rho, confidence)
         rows.append({"variant": name, **t, "verdict_raw": verdict(t["delta"], t["p_value"], alpha)})
     table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "se", "ci_low", "ci_high", "p_value", "mde", "verdict_raw"])
-    table["p_adjusted"] = adjust(table["p_value"], alpha, multiplicity)
+    table["p_adjusted"] = adjust(table["p_value"], multiplicity)
     table["verdict"] = [verdict(d, p, alpha) for d, p in zip(table["delta"], table["p_adjusted"])]
     return table, (pd.concat(runs, ignore_index=True) if runs else pd.DataFrame())
