@@ -41,7 +41,9 @@ def repo(tmp_path_factory, tiny_models):
     raw = tiny_params(tiny_models("bert"), "data/demo/train.csv", eval_every=2)
     raw["demo"]["rows"] = 45
     raw["tracking"]["enabled"] = True
-    raw["variants"] = {"baseline": {"head": "cls"}, "conv1d_llrd": {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9}}
+    raw["seeds"] = [42, 7]
+    raw["variants"] = {"baseline": {"head": "cls"}, "baseline_aa": {"head": "cls", "seed_offset": 1000},
+                       "conv1d_llrd": {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9}}
     YAML().dump(raw, root / "params.yaml")
     sh("git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm init", root)
     res = sh("dvc repro", root, timeout=900)
@@ -52,21 +54,41 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert set(summary) == {"baseline", "conv1d_llrd"}
-    assert summary["baseline"]["delta_vs_baseline"] == 0.0
-    assert summary["conv1d_llrd"]["ci_low"] <= summary["conv1d_llrd"]["delta_vs_baseline"] <= summary["conv1d_llrd"]["ci_high"]
+    assert set(summary) == {"baseline", "baseline_aa", "conv1d_llrd"}
+    assert summary["baseline"]["delta"] == 0.0 and summary["baseline"]["verdict"] == "baseline"
+    for name in ("baseline_aa", "conv1d_llrd"):
+        s = summary[name]
+        assert s["runs"] == 6 and s["ci_low"] <= s["delta"] <= s["ci_high"] and s["verdict"] in ("better", "worse", "within noise")
+        assert s["p_raw"] <= s["p_adj"] <= 1
+        # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
+        run_delta = []
+        for fold in (0, 1, 2):
+            for seed in (42, 7):
+                r = {v: pd.read_csv(root / f"runs/{v}/fold{fold}-seed{seed}/oof.csv") for v in (name, "baseline")}
+                run_delta.append(np.sqrt(((r[name].prediction - r[name].target) ** 2).mean())
+                                 - np.sqrt(((r["baseline"].prediction - r["baseline"].target) ** 2).mean()))
+        assert s["delta"] == pytest.approx(np.mean(run_delta), abs=1e-6)
     per_variant = json.loads((root / "metrics/variants/baseline.json").read_text())
-    assert set(per_variant["fold_rmse"]) == {"0", "1", "2"}
+    assert set(per_variant["fold_rmse"]) == {"0", "1", "2"} and set(per_variant["oof_rmse_per_seed"]) == {"42", "7"}
     oof = pd.read_csv(root / "evaluation/baseline/oof.csv")
-    assert len(oof) == 45 and oof["id"].is_unique  # every row predicted exactly once per seed
+    assert len(oof) == 90 and not oof.duplicated(["id", "seed"]).any()  # every row predicted once per seed
+    # the A/A control is the baseline's recipe with other randomness: same rows, other predictions
+    aa = pd.read_csv(root / "runs/baseline_aa/fold0-seed42/oof.csv")
+    b = pd.read_csv(root / "runs/baseline/fold0-seed42/oof.csv")
+    assert (aa.id == b.id).all() and not np.allclose(aa.prediction, b.prediction)
+    assert json.loads((root / "runs/baseline_aa/fold0-seed42/metrics.json").read_text())["run_seed"] == 1042
     md = (root / "reports/comparison.md").read_text()
     assert "| baseline | cls |" in md and "| conv1d_llrd | conv1d | channels=8, llrd=0.9 |" in md
+    assert "| baseline_aa (A/A) | cls |" in md and "Holm" in md
+    assert len(pd.read_csv(root / "reports/plots/paired_runs.csv")) == 12
     for f in ["reports/plots/delta_vs_baseline.png", "reports/plots/learning_curves.png", "reports/plots/pred_vs_true.png"]:
         assert (root / f).stat().st_size > 1000, f
     # the checkpoint and its cache copy are one file (cache.type hardlink), so checkpoints do not take double space
     assert (root / "runs/baseline/fold0-seed42/model.safetensors").stat().st_nlink == 2
     m = json.loads((root / "runs/baseline/fold0-seed42/metrics.json").read_text())
     assert {"best_valid_rmse", "best_step", "train_seconds", "samples_per_s", "peak_rss_mb"} <= set(m)
+    # checkpoint: final (the default) reports the model after the last step, not the best evaluation on these rows
+    assert m["checkpoint"] == "final" and m["valid_rmse"] == m["final_valid_rmse"] >= m["best_valid_rmse"]
 
 
 def test_everything_is_up_to_date_afterwards(repo):
@@ -85,8 +107,8 @@ def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
     runs = client.search_runs([exp.experiment_id])
     parents = [r for r in runs if "headbench.parent_key" in r.data.tags]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
-    assert sorted(r.data.tags["headbench.variant"] for r in parents) == ["baseline", "conv1d_llrd"]
-    assert len(children) == 6 and all(r.info.status == "FINISHED" for r in children)
+    assert sorted(r.data.tags["headbench.variant"] for r in parents) == ["baseline", "baseline_aa", "conv1d_llrd"]
+    assert len(children) == 18 and all(r.info.status == "FINISHED" for r in children)
     parent_ids = {r.info.run_id for r in parents}
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == parent_ids
     child = children[0]
@@ -127,9 +149,9 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
     import mlflow
 
     root, _ = repo
-    out = root / "runs/baseline/fold1-seed7"
+    out = root / "runs/baseline/fold1-seed9"  # seed 9 is not in the study, so no output of it exists
     proc = subprocess.Popen(
-        [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", "7"],
+        [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", "9"],
         cwd=root, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
         env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"},
     )
@@ -145,10 +167,10 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
         pytest.skip("training finished before the signal arrived")
     assert proc.returncode == 130, err[-2000:]
     assert "no partial outputs were written" in err
-    assert not out.exists() and not list(out.parent.glob(".fold1-seed7*"))
+    assert not out.exists() and not list(out.parent.glob(".fold1-seed9*"))
     client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id],
-                              filter_string="tags.`headbench.seed` = '7'", order_by=["attributes.start_time DESC"])
+                              filter_string="tags.`headbench.seed` = '9'", order_by=["attributes.start_time DESC"])
     assert runs and runs[0].info.status == "KILLED"
 
 
