@@ -43,6 +43,13 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("variants", "baseline", "lr_decay"), 0.9, "variants.baseline"),
         (("stats", "baseline"), "nope", "stats.baseline"),
         (("train", "warmup_steps"), 10, "train"),
+        (("train", "checkpoint"), "best", "train.checkpoint"),
+        (("stats", "multiplicity"), "bonferonni", "stats.multiplicity"),
+        (("variants", "baseline_aa", "seed_offset"), -3, "variants.baseline_aa.seed_offset"),
+        (("variants", "baseline_aa", "seed_offset"), 1.5, "variants.baseline_aa.seed_offset"),
+        (("trian",), {"lr": 1e-4}, "<root>"),  # a typo'd section must not be silently ignored
+        (("variants", "../../escape"), {"head": "cls"}, "variants.../../escape"),
+        (("variants", "a b"), {"head": "cls"}, "variants.a b"),
     ],
 )
 def test_bad_param_names_its_key(raw, path, value, key):

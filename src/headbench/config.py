@@ -7,6 +7,7 @@ checked here, so a nonsense value fails before anything trains, naming its key.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -249,8 +250,13 @@ def parse_variant(name: str, v: Any) -> Variant:
                    encoder_dropout=encoder_dropout, seed_offset=seed_offset)
 
 
+SECTIONS = ("data", "demo", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
+VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def parse(raw: dict) -> Params:
     _require(isinstance(raw, dict), "<root>", "must be a mapping")
+    _no_unknown(raw, "<root>", SECTIONS)
     seeds = raw.get("seeds")
     _require(isinstance(seeds, list) and seeds, "seeds", "must be a non-empty list of integers")
     seeds = tuple(_num(s, "seeds", int, lo=0) for s in seeds)
@@ -268,6 +274,9 @@ def parse(raw: dict) -> Params:
     )
     variants_raw = _section(raw, "variants")
     _require(len(variants_raw) > 0, "variants", "must define at least one variant")
+    for name in variants_raw:
+        _require(VARIANT_NAME.fullmatch(str(name)) is not None, f"variants.{name}",
+                 "is not a valid variant name: use letters, digits, '_' and '-' (it names a folder under runs/)")
     variants = {str(k): parse_variant(str(k), v) for k, v in variants_raw.items()}
     st = _section(raw, "stats")
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))
