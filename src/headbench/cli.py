@@ -4,13 +4,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from headbench.config import ParamError
-from headbench.data import DataError
-from headbench.layers import UnsupportedModel
-from headbench.tracking import TrackingError
-from headbench.train import NonFiniteLoss
-
-USER_ERRORS = (ParamError, DataError, TrackingError, NonFiniteLoss, UnsupportedModel)
+from headbench.errors import UserError
 
 
 def _raise_interrupt(signum, frame):
@@ -22,7 +16,7 @@ def main(fn) -> None:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         fn()
-    except USER_ERRORS as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt as exc:

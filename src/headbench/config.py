@@ -14,6 +14,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from headbench.errors import ParamError
+
 OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
 VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIMISER_OPTIONS)
 # final: the model after the last step (no selection). best_on_valid: the best evaluation on the reported
@@ -24,8 +26,6 @@ SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-class ParamError(ValueError):
-    """A params.yaml value is missing, of the wrong type or out of range."""
 
 
 def _require(cond: bool, key: str, msg: str) -> None:

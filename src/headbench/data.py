@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from headbench.errors import DataError
 from headbench.config import DataParams
 
 MAX_SHOWN = 5
 
 
-class DataError(ValueError):
-    """The input data cannot be used; the message says where and why."""
 
 
 def _rows(index) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from headbench.errors import UnsupportedModel
+
 # (embeddings attribute, layer-list attribute path) by architecture family
 LAYOUTS = (
     ("embeddings", "encoder.layer"),  # BERT, RoBERTa, ELECTRA, DeBERTa(-v2/v3), XLM-R, MiniLM
@@ -10,8 +12,6 @@ LAYOUTS = (
 )
 
 
-class UnsupportedModel(ValueError):
-    pass
 
 
 def _get(module: nn.Module, path: str):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from headbench.config import Params, ParamError, Variant
+from headbench.errors import StudyError
 from headbench.data import load_dataset
 from headbench.folds import attach_folds, make_folds
 from headbench.io import write_csv, write_json
@@ -33,7 +34,7 @@ def split(params: Params, out: str | Path) -> pd.DataFrame:
 def read_folds(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
-        raise ParamError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
+        raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
     return pd.read_csv(path, dtype={"id": str})
 
 
@@ -138,7 +139,7 @@ def evaluate_variant(params: Params, variant: str, runs: str | Path, out_metrics
         for fold in params.cv.folds:
             d = run_dir(runs, variant, fold, seed)
             if not (d / "oof.csv").is_file():
-                raise ParamError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
+                raise StudyError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
             oofs.append(pd.read_csv(d / "oof.csv", dtype={"id": str}))
             histories.append(pd.read_csv(d / "history.csv").assign(fold=fold, seed=seed))
             run_metrics.append(json.loads((d / "metrics.json").read_text()))

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from headbench.config import Params, ParamError, Variant
+from headbench.config import Params, Variant
+from headbench.errors import StudyError
 from headbench.io import atomic_path, write_csv, write_json, write_text
 from headbench.stats import BETTER, MIN_RUNS, POWER, TOO_FEW, WORSE, compare_to_baseline
 
@@ -38,7 +39,7 @@ def compare(params: Params, metrics_dir: str | Path, eval_dir: str | Path) -> tu
     for name in params.variants:
         path = Path(eval_dir) / name / "oof.csv"
         if not path.is_file():
-            raise ParamError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
+            raise StudyError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
         oofs[name] = pd.read_csv(path, dtype={"id": str})
     st = params.stats
     deltas, runs = compare_to_baseline(oofs, base, rho=1.0 / params.cv.n_folds, confidence=st.confidence,

@@ -10,13 +10,13 @@ import urllib.request
 import warnings
 from pathlib import Path
 
+from headbench.errors import TrackingError
+
 DISABLE_ENV = "HEADBENCH_TRACKING"
 DVC_TAGS = ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE")
 _warned = False
 
 
-class TrackingError(RuntimeError):
-    pass
 
 
 def project_root(start: str | Path | None = None) -> Path:

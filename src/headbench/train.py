@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
+from headbench.errors import NonFiniteLoss
 from headbench import device as dev
 from headbench.batching import TokenDataset, length_grouped_batches, make_loader, sorted_batches
 from headbench.config import TrainParams
@@ -22,8 +23,6 @@ from headbench.optim import param_groups
 from headbench.stats import rmse
 
 
-class NonFiniteLoss(RuntimeError):
-    pass
 
 
 @dataclass

@@ -1,0 +1,140 @@
+"""Run a study's train stages in N parallel workers through DVC's own cache.
+
+DVC cannot run stages of one repository in parallel (one repo lock). Each worker therefore gets its own
+git worktree of the project that shares the main checkout's cache directory, and reproduces its share of
+the `train@...` stages there. Their outputs land in the shared cache and in DVC's run-cache, so `dvc repro`
+in the main checkout then restores every finished train stage ("is cached - skipping run") and runs only
+evaluate and aggregate. A worker that fails or is killed loses nothing finished: launching again skips
+what the run-cache already holds.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headbench.config import load_params
+from headbench.errors import StudyError
+
+WORKTREES = Path(".dvc") / "tmp" / "workers"  # inside .dvc/tmp: DVC and git ignore it
+
+
+def _run(cmd: list[str], cwd: Path, **kw) -> str:
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)
+    if res.returncode != 0:
+        raise StudyError(f"`{' '.join(cmd)}` failed in {cwd}:\n{res.stderr.strip()[-2000:]}")
+    return res.stdout
+
+
+def train_stages(root: Path) -> list[str]:
+    """Every train stage of the study, in dvc.yaml's matrix order (variant, fold, seed)."""
+    return [s for s in _run(["dvc", "stage", "list", "--name-only"], root).split() if s.startswith("train@")]
+
+
+def split(stages: list[str], n: int) -> list[list[str]]:
+    """Round-robin: each worker gets every n-th stage, so all workers move through the variants together."""
+    return [stages[k::n] for k in range(n)]
+
+
+def prepare_worktree(root: Path, k: int) -> Path:
+    """A git worktree of HEAD with the main checkout's uncommitted files, data file and DVC cache."""
+    wt = root / WORKTREES / f"w{k}"
+    if not wt.exists():
+        wt.parent.mkdir(parents=True, exist_ok=True)
+        _run(["git", "worktree", "add", "--detach", "--force", str(wt), "HEAD"], root)
+    else:
+        _run(["git", "checkout", "--detach", "--force", _run(["git", "rev-parse", "HEAD"], root).strip()], wt)
+    # the working tree as the user has it: modified and untracked (not ignored) files, params.yaml included
+    changed = _run(["git", "ls-files", "-m", "-o", "--exclude-standard", "-z"], root).split("\0")
+    for rel in filter(None, changed):
+        src = root / rel
+        if src.is_file() and not str(rel).startswith(str(WORKTREES)):
+            (wt / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, wt / rel)
+    data = Path(load_params(root / "params.yaml").data.path)
+    if not data.is_absolute() and not (wt / data).exists() and (root / data).exists():
+        (wt / data).parent.mkdir(parents=True, exist_ok=True)
+        (wt / data).symlink_to((root / data).resolve())  # an ignored data file: one copy, the user's
+    cache = _run(["dvc", "cache", "dir"], root).strip()
+    _run(["dvc", "config", "--local", "cache.dir", cache], wt)
+    _run(["dvc", "config", "--local", "cache.type", "hardlink,symlink,copy"], wt)
+    return wt
+
+
+@dataclass
+class Worker:
+    k: int
+    stages: list[str]
+    cwd: Path
+    env: dict
+    cpus: set[int] | None
+    log: Path
+    failed: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    proc: subprocess.Popen | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        with open(self.log, "a") as log:
+            for stage in self.stages:
+                if stop.is_set():
+                    return
+                log.write(f"=== {time.strftime('%H:%M:%S')} {stage}\n")
+                log.flush()
+                pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
+                self.proc = subprocess.Popen(["dvc", "repro", stage], cwd=self.cwd, env=self.env, stdout=log,
+                                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
+                (self.done if self.proc.wait() == 0 else self.failed).append(stage)
+
+
+def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str | None = None, log_dir: Path | None = None,
+           stages: list[str] | None = None) -> list[Worker]:
+    """Run the train stages across ``n_workers`` worktrees; return the workers (``failed`` lists what did not finish).
+
+    devices: ``cpu`` pins worker k to its own share of the cores (1 thread each on 2 cores), ``cuda`` gives worker k
+    GPU k (CUDA_VISIBLE_DEVICES).
+    """
+    root = root.resolve()
+    stages = stages if stages is not None else train_stages(root)
+    log_dir = (log_dir or root / WORKTREES / "logs").resolve()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cores = sorted(os.sched_getaffinity(0))
+    per = max(1, len(cores) // n_workers)
+    workers = []
+    for k, share in enumerate(split(stages, n_workers)):
+        wt = prepare_worktree(root, k)
+        env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+        env["MLFLOW_TRACKING_URI"] = tracking_uri or env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+        cpus = None
+        if devices == "cuda":
+            env["CUDA_VISIBLE_DEVICES"] = str(k)
+        else:
+            cpus = set(cores[k * per:(k + 1) * per] or cores[-per:])
+        workers.append(Worker(k, share, wt, env, cpus, log_dir / f"worker{k}.log"))
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
+
+    def terminate(signum, frame):
+        stop.set()
+        for w in workers:
+            if w.proc and w.proc.poll() is None:
+                os.killpg(w.proc.pid, signal.SIGTERM)
+
+    old = {s: signal.signal(s, terminate) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if stop.is_set():
+        sys.exit(130)
+    return workers
