@@ -3,41 +3,11 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from headbench.calibration import RHO, judge as verdicts, simulate_run_rmse
 from headbench.stats import (BETTER, NOISE, TOO_FEW, WORSE, adjust, compare_to_baseline, corrected_t, fold_table,
                              paired_runs, rmse, verdict)
 
-# --- Calibration: simulated studies with realistic fine-tuning noise -------------------------------------------
-# Per study: rows of each fold share a difficulty u (so the two models' per-row errors correlate ~0.9); every
-# run scales it by its own factor (run RMSE moves by ~0.02 between seeds, as the real baseline does) and adds
-# per-row noise of its own. Runs of one study are correlated with rho = 1/K through a study-level component,
-# as Nadeau & Bengio model the overlap of K-fold training sets. A verdict that ignores that overlap, or counts
-# only the test rows, is far too narrow here; see test_the_simulation_has_teeth.
-K, ROWS, U_SD, W_SD, RUN_SD = 5, 567, 0.55, 0.2, 0.02
-RMSE0 = float(np.hypot(U_SD, W_SD))
-RHO = 1 / K
-
-
-def simulate_run_rmse(rng, n_studies, folds, seeds, n_models, gains=None):
-    """[n_studies, n_models, folds * seeds] run RMSEs; model m's errors shrink so its RMSE is lower by gains[m]."""
-    gains = np.zeros(n_models) if gains is None else np.asarray(gains, dtype=np.float64)
-    j = folds * seeds
-    u = rng.normal(0, U_SD, (n_studies, 1, folds, 1, ROWS))                    # shared by models and seeds
-    shared = rng.normal(size=(n_studies, n_models, 1))                         # overlap of training sets
-    own = rng.normal(size=(n_studies, n_models, j))
-    scale = 1 + RUN_SD / RMSE0 * (np.sqrt(RHO) * shared + np.sqrt(1 - RHO) * own)
-    scale = scale.reshape(n_studies, n_models, folds, seeds, 1) * ((RMSE0 - gains) / RMSE0)[None, :, None, None, None]
-    out = np.empty((n_studies, n_models, j))
-    for m in range(n_models):  # one model at a time keeps memory small
-        w = rng.normal(0, W_SD, (n_studies, folds, seeds, ROWS)) * ((RMSE0 - gains[m]) / RMSE0)
-        e = scale[:, m] * u[:, 0] + w
-        out[:, m] = np.sqrt((e ** 2).mean(-1)).reshape(n_studies, j)
-    return out
-
-
-def verdicts(run_rmse, variant=1, confidence=0.95):
-    res = [corrected_t(r[variant] - r[0], RHO, confidence) for r in run_rmse]
-    return res, np.array([verdict(r["delta"], r["p_value"], 1 - confidence) for r in res])
-
+# --- Calibration: simulated studies with realistic fine-tuning noise (headbench.calibration) -----------------
 
 def test_simulated_noise_is_realistic():
     r = simulate_run_rmse(np.random.default_rng(0), 200, 5, 3, 2)
