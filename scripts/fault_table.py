@@ -49,6 +49,11 @@ def param_cases():
         "K folds > rows": ("split", lambda r: r["cv"].update(n_folds=50, folds=[0])),
         "model that cannot be loaded offline": ("train", lambda r: r["model"].update(name="roberta-base")),
         "MLflow server unreachable": ("train", lambda r: r["tracking"].update(enabled=True)),
+        "typo'd section (`trian:`)": ("variants", lambda r: r.update(trian={"lr": 1e-4})),
+        "variant name escaping runs/ (`../../escape`)": ("variants", lambda r: r["variants"].update({"../../escape": {"head": "cls"}})),
+        "unknown checkpoint rule": ("variants", lambda r: r["train"].update(checkpoint="best")),
+        "unknown multiplicity correction": ("variants", lambda r: r["stats"].update(multiplicity="bonferonni")),
+        "negative seed_offset": ("variants", lambda r: r["variants"].update(baseline_aa={"head": "cls", "seed_offset": -1})),
     }
 
 
