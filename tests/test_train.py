@@ -11,7 +11,8 @@ from headbench.device import autocast, grad_scaler, precision_for
 from headbench.model import build_regressor, load_encoder, load_tokenizer
 from headbench.reinit import reinit_top_layers
 from headbench.tokens import tokenize
-from headbench.train import NonFiniteLoss, seed_everything, train
+from headbench.stats import rmse
+from headbench.train import NonFiniteLoss, predict, seed_everything, train
 from conftest import tiny_params
 
 
@@ -60,10 +61,26 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     reinit_top_layers(enc, v.reinit_layers)
     model = build_regressor(enc, v.head, v.head_options)
     before = {k: t.clone() for k, t in model.state_dict().items()}
+    untrained = rmse(predict(model, tok, va_ids, 16, torch.device("cpu"), "fp32"), va_y)
     res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)
     assert res.steps == 8 and [h["step"] for h in res.history] == [4, 8]
+    assert res.final_rmse < untrained - 0.1, (untrained, res.history)  # it learns, not just moves
     changed = [k for k, t in res.state.items() if not torch.equal(t, before[k])]
     assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
+
+
+def test_checkpoint_rule_decides_what_is_reported(tiny_models, demo_csv):
+    """final: the last step's model, whatever the evaluations said; best_on_valid: the best evaluation."""
+    final = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=1e-2, head_lr=1e-2, checkpoint="final")
+    best = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=1e-2, head_lr=1e-2, checkpoint="best_on_valid")
+    curve = [h["valid_rmse"] for h in final.history]
+    assert curve == [h["valid_rmse"] for h in best.history] and len(curve) == 6
+    assert min(curve) < curve[-1]  # this setting overshoots, so the two rules must differ
+    assert final.valid_rmse == curve[-1] == final.final_rmse and final.best_rmse == min(curve)
+    assert best.valid_rmse == min(curve) and best.best_step == 1 + int(np.argmin(curve))
+    _, _, _, _, va_y = data(tiny_models("bert"), demo_csv)
+    assert rmse(final.predictions, va_y) == pytest.approx(curve[-1])
+    assert rmse(best.predictions, va_y) == pytest.approx(min(curve))
 
 
 def test_same_seed_same_rmse_to_six_decimals(tiny_models, demo_csv):
