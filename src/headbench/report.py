@@ -93,9 +93,9 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
         if r.verdict == "baseline":
             delta, p, mde, runs = "—", "", "", ""
         elif r.verdict == TOO_FEW:
-            delta, p, mde, runs = f"{r.delta:+.4f}", "", f"needs ≥ {MIN_RUNS} paired runs", f"{r.runs}"
+            delta, p, mde, runs = f"{r.delta:+.4f}", "", f"needs ≥ {MIN_RUNS} paired runs", f"{int(r.runs)}"
         else:
-            delta, p, mde, runs = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adjusted:.3f}", f"{r.mde:.4f}", f"{r.runs}"
+            delta, p, mde, runs = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adjusted:.3f}", f"{r.mde:.4f}", f"{int(r.runs)}"
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
         lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) | {runs} "
                      f"| {delta} | {p} | {r.verdict} | {mde} | {folds} | {r.train_seconds / 60:.1f} min |")
@@ -148,6 +148,7 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
     colors = t["verdict"].map({BETTER: "tab:green", WORSE: "tab:red"}).fillna("tab:gray")
     ax.scatter(t["delta"], y, c=colors, marker="D", zorder=3, label="mean over runs")
     ax.axvline(0, color="black", lw=0.8)
+    ax.set_ylim(-0.6, len(t) - 0.4)
     ax.set_yticks(y, [f"{v}  (A/A noise floor)" if aa else v for v, aa in zip(t["variant"], t["aa_control"])])
     for tick, aa in zip(ax.get_yticklabels(), t["aa_control"]):
         if aa:
