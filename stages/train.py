@@ -1,10 +1,14 @@
 """Train one (variant, fold, seed) and write its out-of-fold predictions, metrics and checkpoint."""
-import argparse
-import json
+import time
 
-from headbench.cli import main
-from headbench.config import load_params
-from headbench.pipeline import run_dir, train_run
+STARTED = time.perf_counter()  # before the heavy imports, so start-up is counted
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+
+from headbench.cli import main  # noqa: E402
+from headbench.config import load_params  # noqa: E402
+from headbench.pipeline import run_dir, train_run  # noqa: E402
 
 
 def run():
@@ -17,7 +21,7 @@ def run():
     ap.add_argument("--runs", default="runs")
     args = ap.parse_args()
     out = run_dir(args.runs, args.variant, args.fold, args.seed)
-    metrics = train_run(load_params(args.params), args.variant, args.fold, args.seed, args.folds, out)
+    metrics = train_run(load_params(args.params), args.variant, args.fold, args.seed, args.folds, out, started=STARTED)
     print(json.dumps({"run": str(out), **metrics}, indent=1))
 
 

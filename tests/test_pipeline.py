@@ -89,6 +89,11 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     assert {"best_valid_rmse", "best_step", "train_seconds", "samples_per_s", "peak_rss_mb"} <= set(m)
     # checkpoint: final (the default) reports the model after the last step, not the best evaluation on these rows
     assert m["checkpoint"] == "final" and m["valid_rmse"] == m["final_valid_rmse"] >= m["best_valid_rmse"]
+    # the time breakdown accounts for the run's wall time (start-up, data, model, tracking, train, eval, loop, write)
+    laps = {k: v for k, v in m.items() if k.startswith("time_") and k != "time_wall_s"}
+    assert set(laps) == {f"time_{k}_s" for k in ("startup", "data", "model", "tracking", "train", "eval", "loop", "write")}
+    assert all(v >= 0 for v in laps.values()) and m["time_train_s"] == m["train_seconds"]
+    assert abs(sum(laps.values()) - m["time_wall_s"]) <= 0.05 * m["time_wall_s"]
 
 
 def test_everything_is_up_to_date_afterwards(repo):

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +19,25 @@ from headbench.folds import attach_folds, make_folds
 from headbench.io import write_csv, write_json
 
 TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
+
+
+class Clock:
+    """Wall time of a run in named laps, from ``started`` (default: now)."""
+
+    def __init__(self, started: float | None = None):
+        self.start = self.last = started if started is not None else time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def seconds(self) -> dict:
+        """``time_<lap>_s`` for each lap and ``time_wall_s`` from the start, measured independently of the laps."""
+        out = {f"time_{k}_s": round(v, 3) for k, v in self.laps.items()}
+        out["time_wall_s"] = round(time.perf_counter() - self.start, 3)
+        return out
 
 
 def run_dir(runs: str | Path, variant: str, fold: int, seed: int) -> Path:
@@ -59,8 +79,13 @@ def _publish_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
-def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path) -> dict:
-    """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``."""
+def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
+              started: float | None = None) -> dict:
+    """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``.
+
+    ``started`` (a time.perf_counter() from the top of the stage script) makes the time breakdown in
+    metrics.json start at the process, so it includes the imports."""
+    clock = Clock(started)
     from headbench.model import build_regressor, check_max_length, load_config, load_encoder, load_tokenizer, set_encoder_dropout
     from headbench.reinit import reinit_top_layers
     from headbench.tokens import tokenize
@@ -68,6 +93,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     from headbench.train import save_checkpoint, seed_everything, train
 
     variant = check_run_args(params, variant_name, fold, seed)
+    clock.lap("startup")
     tp, mp = params.train, params.model
     config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
     check_max_length(tp.max_length, config)
@@ -79,6 +105,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         raise ParamError(f"{folds_path}: fold {fold} has no rows")
     train_idx, valid_idx = np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
     y = df["target"].to_numpy(np.float32)
+    clock.lap("data")
 
     run_seed = seed + variant.seed_offset  # outputs keep the nominal seed, so runs pair by (fold, seed)
     seed_everything(run_seed)
@@ -94,22 +121,25 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         RunTracker(params.tracking.experiment, variant_name, fold, seed, run_params, parent_params)
         if tracking_enabled(params.tracking.enabled) else NullTracker()
     )
+    clock.lap("model")
     label = f"{variant_name} fold {fold} seed {seed}"
     resume_dir = project_root() / ".resume" / variant_name / f"fold{fold}-seed{seed}"
     with tracker:
+        clock.lap("tracking")  # MLflow run set-up
         result = train(
             model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
             tp, run_seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
             on_eval=lambda row: tracker.log_metrics({k: row[k] for k in ("train_loss", "valid_rmse", "lr", "samples_per_s")}, step=row["step"]),
         )
+        clock.lap("loop")
+        clock.laps["train"], clock.laps["eval"] = result.train_seconds, result.eval_seconds
+        clock.laps["loop"] -= result.train_seconds + result.eval_seconds  # what the loop spent on neither
         metrics = {
             "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
             "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": run_seed,
             "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
             "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
         }
-        tracker.log_metrics({k: v for k, v in metrics.items() if not isinstance(v, str)})
-
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -118,15 +148,18 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
                                 "target": y[valid_idx].astype(np.float64), "prediction": result.predictions})
             write_csv(tmp / "oof.csv", oof)
             write_csv(tmp / "history.csv", pd.DataFrame(result.history))
-            write_json(tmp / "metrics.json", metrics)
             write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
                                             "fold": fold, "seed": seed, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
             if tp.save_checkpoint:
                 state = {f"model.{k}": v for k, v in result.state.items()}
                 save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "fold": str(fold), "seed": str(seed)})
+            clock.lap("write")
+            metrics.update(clock.seconds())
+            write_json(tmp / "metrics.json", metrics)
             _publish_dir(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        tracker.log_metrics({k: v for k, v in metrics.items() if not isinstance(v, str)})
     return metrics
 
 

@@ -34,7 +34,8 @@ class TrainResult:
     best_step: int
     final_rmse: float        # validation RMSE of the model after the last step
     history: list[dict] = field(default_factory=list)
-    train_seconds: float = 0.0
+    train_seconds: float = 0.0  # the optimisation loop, evaluations excluded
+    eval_seconds: float = 0.0
     samples_per_s: float = 0.0
     steps: int = 0
     memory: dict = field(default_factory=dict)
@@ -142,7 +143,7 @@ def train(
         return pred
 
     bar = tqdm(total=total, initial=step, desc=label or "train", unit="step", dynamic_ncols=True, mininterval=1.0)
-    seen_samples, train_time, last_pred = 0, 0.0, None
+    seen_samples, train_time, eval_time, last_pred = 0, 0.0, 0.0, None
     loss_sum, loss_n = 0.0, 0
     t0 = time.perf_counter()
     for epoch in range(start_epoch, tp.epochs):
@@ -180,7 +181,9 @@ def train(
             bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", samples_s=f"{seen_samples / max(train_time + elapsed, 1e-9):.1f}")
             if step % tp.eval_every == 0 or step == total:
                 train_time += elapsed
+                t_eval = time.perf_counter()
                 last_pred = evaluate(epoch, loss_sum / loss_n, seen_samples / max(train_time, 1e-9))
+                eval_time += time.perf_counter() - t_eval
                 bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", val_rmse=f"{history[-1]['valid_rmse']:.4f}", best=f"{best_rmse:.4f}")
                 loss_sum, loss_n = 0.0, 0
                 t0 = time.perf_counter()
@@ -203,7 +206,7 @@ def train(
     return TrainResult(
         valid_rmse=valid_rmse, predictions=predictions, state=state, best_rmse=best_rmse, best_step=best_step,
         final_rmse=final_rmse, history=history,
-        train_seconds=train_time, samples_per_s=seen_samples / max(train_time, 1e-9), steps=step,
+        train_seconds=train_time, eval_seconds=eval_time, samples_per_s=seen_samples / max(train_time, 1e-9), steps=step,
         memory=dev.peak_memory_mb(device),
     )
 
