@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,7 +75,6 @@ class Worker:
     cpus: set[int] | None
     log: Path
     failed: list[str] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -89,7 +87,8 @@ class Worker:
                 pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
                 self.proc = subprocess.Popen(["dvc", "repro", stage], cwd=self.cwd, env=self.env, stdout=log,
                                              stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
-                (self.done if self.proc.wait() == 0 else self.failed).append(stage)
+                if self.proc.wait() != 0:
+                    self.failed.append(stage)
 
 
 def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str | None = None, log_dir: Path | None = None,
@@ -135,6 +134,6 @@ def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str |
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    if stop.is_set():
-        sys.exit(130)
+    if stop.is_set():  # headbench.cli.main reports it and exits 130
+        raise KeyboardInterrupt("workers stopped; finished stages are in the run-cache")
     return workers
