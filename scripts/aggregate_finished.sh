@@ -28,12 +28,13 @@ for v in list(p["variants"]):
 y.dump(p, open(Path(sys.argv[2]) / "params.yaml", "w"))
 print("variants with every run finished:", done)
 PY
-rm -rf "$OUT"; mkdir -p "$OUT/metrics" "$OUT/runs"
+rm -rf "$OUT"; mkdir -p "$OUT/evaluation" "$OUT/runs"
 for v in $(python -c "from headbench.config import load_params; print(*load_params('$TMP/params.yaml').variants)"); do
-  python stages/evaluate.py --params "$TMP/params.yaml" --variant "$v" --runs "$TMP/runs" --metrics "$OUT/metrics/$v.json" --out "$TMP/evaluation/$v" > /dev/null
+  python stages/evaluate.py --params "$TMP/params.yaml" --variant "$v" --runs "$TMP/runs" --out "$TMP/evaluation/$v" > /dev/null
+  cp "$TMP/evaluation/$v/summary.json" "$OUT/evaluation/$v.json"
   for r in "$TMP/runs/$v"/*/; do mkdir -p "$OUT/runs/$v/$(basename "$r")"; cp "$r/metrics.json" "$r/history.csv" "$OUT/runs/$v/$(basename "$r")/"; done
 done
 cp "$TMP/params.yaml" "$OUT/params.yaml"
-python stages/aggregate.py --params "$TMP/params.yaml" --metrics-dir "$OUT/metrics" --eval-dir "$TMP/evaluation" \
-  --summary "$OUT/summary.json" --report "$OUT/comparison.md" --plots "$OUT/plots"
+python stages/aggregate.py --params "$TMP/params.yaml" --eval-dir "$TMP/evaluation" \
+  --summary "$OUT/summary.json" --report "$OUT/comparison.md" --detail "$OUT/comparison.csv" --plots "$OUT/plots"
 rm -f "$OUT/plots/pred_vs_true.csv"  # CommonLit targets: not committed

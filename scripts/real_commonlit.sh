@@ -12,4 +12,4 @@ for f in 0 1 2 3 4; do
   python stages/train.py --params "$OUT/params.baseline.yaml" --variant baseline --fold $f --seed 42 --folds "$OUT/folds.csv" --runs "$OUT/runs_baseline"
 done
 python stages/evaluate.py --params "$OUT/params.baseline.yaml" --variant baseline --runs "$OUT/runs_baseline" \
-  --metrics "$OUT/baseline_5fold.json" --out "$OUT/evaluation_baseline"
+  --out "$OUT/evaluation_baseline"  # summary.json there: OOF and per-fold RMSE

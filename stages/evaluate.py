@@ -1,10 +1,10 @@
-"""Join one variant's folds and seeds: OOF RMSE, per-fold RMSE, spreads."""
+"""Join one variant's folds and seeds: predictions, learning curves, OOF RMSE per seed and per fold."""
 import argparse
 import json
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.pipeline import evaluate_variant
+from headbench.evaluate import evaluate_variant
 
 
 def run():
@@ -12,10 +12,9 @@ def run():
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--variant", required=True)
     ap.add_argument("--runs", default="runs")
-    ap.add_argument("--metrics", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    summary = evaluate_variant(load_params(args.params), args.variant, args.runs, args.metrics, args.out)
+    summary = evaluate_variant(load_params(args.params), args.variant, args.runs, args.out)
     print(json.dumps({"variant": args.variant, "oof_rmse": summary["oof_rmse"], "fold_rmse": summary["fold_rmse"]}))
 
 

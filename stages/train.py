@@ -8,7 +8,8 @@ import json  # noqa: E402
 
 from headbench.cli import main  # noqa: E402
 from headbench.config import load_params  # noqa: E402
-from headbench.pipeline import run_dir, train_run  # noqa: E402
+from headbench.io import run_dir  # noqa: E402
+from headbench.pipeline import train_run  # noqa: E402
 
 
 def run():

@@ -40,6 +40,11 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("variants", "baseline", "encoder_dropout"), -0.1, "variants.baseline.encoder_dropout"),
         (("variants", "baseline", "encoder_dropout"), "none", "variants.baseline.encoder_dropout"),
         (("variants", "conv1d", "head_options", "kernal_size"), 3, "variants.conv1d.head_options"),
+        (("variants", "lstm", "head_options", "lstm_size"), 0, "variants.lstm.head_options.lstm_size"),
+        (("variants", "lstm", "head_options", "bidirectional"), "yes", "variants.lstm.head_options.bidirectional"),
+        (("variants", "weighted_layers", "head_options", "pooling"), "max", "variants.weighted_layers.head_options.pooling"),
+        (("variants", "conv1d", "head_options", "dropout"), 1.5, "variants.conv1d.head_options.dropout"),
+        (("variants", "conv1d", "head_options", "channels"), 2.5, "variants.conv1d.head_options.channels"),
         (("variants", "baseline", "lr_decay"), 0.9, "variants.baseline"),
         (("stats", "baseline"), "nope", "stats.baseline"),
         (("train", "warmup_steps"), 10, "train"),
@@ -50,6 +55,7 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("trian",), {"lr": 1e-4}, "<root>"),  # a typo'd section must not be silently ignored
         (("variants", "../../escape"), {"head": "cls"}, "variants.../../escape"),
         (("variants", "a b"), {"head": "cls"}, "variants.a b"),
+        (("variants", "better"), {"head": "cls"}, "variants.better"),  # a study-wide key of metrics/summary.json
     ],
 )
 def test_bad_param_names_its_key(raw, path, value, key):

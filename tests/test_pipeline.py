@@ -54,12 +54,16 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert set(summary) == {"baseline", "baseline_aa", "conv1d_llrd"}
-    assert summary["baseline"]["delta"] == 0.0 and summary["baseline"]["verdict"] == "baseline"
+    assert list(summary) == ["better", "worse", "aa_verdict", "runs", "baseline", "baseline_aa", "conv1d_llrd"]
+    assert summary["runs"] == 6 and summary["aa_verdict"] == summary["baseline_aa"]["verdict"]
+    assert summary["baseline"] == {"rmse": pytest.approx(summary["baseline"]["rmse"])} and len(summary["baseline"]) == 1
+    detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     for name in ("baseline_aa", "conv1d_llrd"):
-        s = summary[name]
-        assert s["runs"] == 6 and s["ci_low"] <= s["delta"] <= s["ci_high"] and s["verdict"] in ("better", "worse", "within noise")
-        assert s["p_raw"] <= s["p_adj"] <= 1
+        s, d = summary[name], detail.loc[name]
+        assert set(s) == {"rmse", "delta", "pm", "verdict"} and s["verdict"] in ("better", "worse", "within noise")
+        assert d["runs"] == 6 and d["ci_low"] <= s["delta"] <= d["ci_high"] and d["p_value"] <= d["p_adjusted"] <= 1
+        assert s["pm"] == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6) and s["verdict"] == d["verdict"]
+        assert (name in summary["better"].split(", ")) == (s["verdict"] == "better")
         # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
         run_delta = []
         for fold in (0, 1, 2):
@@ -68,8 +72,9 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
                 run_delta.append(np.sqrt(((r[name].prediction - r[name].target) ** 2).mean())
                                  - np.sqrt(((r["baseline"].prediction - r["baseline"].target) ** 2).mean()))
         assert s["delta"] == pytest.approx(np.mean(run_delta), abs=1e-6)
-    per_variant = json.loads((root / "metrics/variants/baseline.json").read_text())
+    per_variant = json.loads((root / "evaluation/baseline/summary.json").read_text())
     assert set(per_variant["fold_rmse"]) == {"0", "1", "2"} and set(per_variant["oof_rmse_per_seed"]) == {"42", "7"}
+    assert not (root / "metrics/variants").exists()
     oof = pd.read_csv(root / "evaluation/baseline/oof.csv")
     assert len(oof) == 90 and not oof.duplicated(["id", "seed"]).any()  # every row predicted once per seed
     # the A/A control is the baseline's recipe with other randomness: same rows, other predictions
@@ -103,6 +108,30 @@ def test_everything_is_up_to_date_afterwards(repo):
     assert "Running stage" not in again
 
 
+def stale_after_editing(root: Path, path: str) -> list[str]:
+    f = root / path
+    original = f.read_text()
+    try:
+        f.write_text(original + "\n# an edit\n")
+        out = sh("dvc status", root).stdout
+    finally:
+        f.write_text(original)
+    return sorted(re.findall(r"^([\w@.-]+):$", out, re.M))
+
+
+def test_editing_reporting_code_makes_only_the_aggregate_stage_stale(repo):
+    root, _ = repo
+    assert stale_after_editing(root, "src/headbench/report.py") == ["aggregate"]
+
+
+def test_editing_the_evaluation_logic_makes_only_the_evaluate_stages_stale(repo):
+    root, _ = repo
+    assert stale_after_editing(root, "src/headbench/evaluate.py") == [
+        "evaluate@baseline", "evaluate@baseline_aa", "evaluate@conv1d_llrd"]
+    train = stale_after_editing(root, "src/headbench/train.py")
+    assert len(train) == 18 and all(s.startswith("train@") for s in train)
+
+
 def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
     import mlflow
 
@@ -120,7 +149,12 @@ def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
     assert {"best_valid_rmse", "valid_rmse", "train_loss", "lr", "samples_per_s"} <= set(child.data.metrics)
     assert child.data.params["train.max_length"] == "64" and "variant.head" in child.data.params
     assert len(client.get_metric_history(child.info.run_id, "valid_rmse")) >= 2
-    assert any(r.data.tags.get("headbench.stage") == "aggregate" for r in runs)
+    # the aggregate run carries metrics/summary.json under the names `dvc exp show` gives it
+    agg = next(r for r in runs if r.data.tags.get("headbench.stage") == "aggregate")
+    summary = json.loads((root / "metrics/summary.json").read_text())
+    assert agg.data.metrics["conv1d_llrd.delta"] == pytest.approx(summary["conv1d_llrd"]["delta"])
+    assert agg.data.metrics["baseline.rmse"] == pytest.approx(summary["baseline"]["rmse"])
+    assert agg.data.tags["baseline_aa.verdict"] == summary["baseline_aa"]["verdict"] and agg.data.tags["better"] == summary["better"]
 
 
 def test_rerunning_a_stage_reuses_its_parent_run(repo):
@@ -147,6 +181,35 @@ def test_predict_without_and_with_targets(repo, tmp_path):
     expected = float(np.sqrt(np.mean((q["prediction"].to_numpy() - data["target"].to_numpy()) ** 2)))
     reported = json.loads((tmp_path / "q.csv.metrics.json").read_text())["rmse"]
     assert reported == pytest.approx(expected) and f"{expected:.4f}" in out.stdout
+
+
+def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo, tmp_path):
+    import torch
+
+    from headbench.device import precision_for
+    from headbench.model import load_tokenizer
+    from headbench.predict import checkpoint_dirs, load_run_model
+    from headbench.tokens import tokenize
+    from headbench.train import predict
+
+    root, _ = repo
+    data = pd.read_csv(root / "data/demo/train.csv")
+    data[["id", "excerpt"]].to_csv(tmp_path / "all.csv", index=False)
+    sh(f"python stages/predict.py {tmp_path / 'all.csv'} --variants baseline --output {tmp_path / 'p.csv'}", root)
+    stage = pd.read_csv(tmp_path / "p.csv")["prediction"].to_numpy()
+    runs = checkpoint_dirs(root / "runs", ["baseline"])
+    assert len(runs) == 6  # 3 folds x 2 seeds
+    own = []
+    for run in runs:
+        model, mp, max_length = load_run_model(run)
+        tok = load_tokenizer(mp["name"])
+        ids = tokenize(data["excerpt"].tolist(), tok, max_length)[0]
+        pred = predict(model, tok, ids, 16, torch.device("cpu"), precision_for(torch.device("cpu"), "auto"))
+        own.append(pred)
+        oof = pd.read_csv(run / "oof.csv")  # the final model's predictions on the run's own fold
+        on_fold = pd.Series(pred, index=data["id"].astype(str)).loc[oof["id"].astype(str)].to_numpy()
+        np.testing.assert_allclose(on_fold, oof["prediction"], atol=1e-4)
+    np.testing.assert_allclose(stage, np.mean(own, axis=0), atol=1e-5)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -179,19 +242,39 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
     assert runs and runs[0].info.status == "KILLED"
 
 
-def test_exp_run_with_a_changed_param_is_listed_by_exp_show(repo):
+def metric_columns(header: list[str], root: Path) -> list[str]:
+    """The metric columns of `dvc exp show --csv`: not the fixed ones, not a param, not a dependency's path."""
+    from headbench.tracking import flatten
+
+    fixed = {"Experiment", "rev", "typ", "Created", "parent", "State", "Executor"}
+    params = set(flatten(YAML(typ="safe").load((root / "params.yaml").read_text())))
+    deps = {d["path"] for st in YAML(typ="safe").load((root / "dvc.lock").read_text())["stages"].values() for d in st.get("deps", [])}
+    return [h for h in header if h not in fixed | deps and h.removeprefix("params.yaml:") not in params]
+
+
+def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
     root, _ = repo
     sh("git add -A && git -c user.email=t@t -c user.name=t commit -qm 'study results'", root)
     sh("dvc exp run -n lr2e-4 -S train.lr=2e-4", root, timeout=900)
-    shown = sh("dvc exp show --csv --no-pager", root).stdout
-    header, *rows = list(csv.reader(io.StringIO(shown)))
-    # DVC drops the file prefix from a column name when it is unambiguous
-    col = next(i for i, h in enumerate(header) if h in ("metrics/summary.json:baseline.oof_rmse", "baseline.oof_rmse"))
-    lr = next(i for i, h in enumerate(header) if h.endswith("train.lr"))
-    exp_row = next(r for r in rows if r[0] == "lr2e-4" or r[1] == "lr2e-4")
+    header, *rows = list(csv.reader(io.StringIO(sh("dvc exp show --csv --no-pager", root).stdout)))
+    variants = ["baseline", "baseline_aa", "conv1d_llrd"]
+    metrics = metric_columns(header, root)
+    assert len(metrics) <= 5 + 4 * len(variants), metrics
+    short = [m.removeprefix("metrics/summary.json:") for m in metrics]
+    for v in variants[1:]:
+        assert f"{v}.delta" in short and f"{v}.verdict" in short
+    assert {"better", "worse", "aa_verdict", "runs", "baseline.rmse"} <= set(short)
+    col = lambda name: metrics[short.index(name)]
+    exp_row = next(r for r in rows if "lr2e-4" in (r[0], r[1]))
     workspace = next(r for r in rows if r[1] == "workspace")
-    assert float(exp_row[col]) > 0 and float(workspace[col]) > 0
-    assert float(exp_row[lr]) == 2e-4
+    for r in (exp_row, workspace):
+        assert float(r[header.index(col("baseline.rmse"))]) > 0
+        assert r[header.index(col("baseline_aa.verdict"))] in ("better", "worse", "within noise")
+    assert float(exp_row[next(i for i, h in enumerate(header) if h.endswith("train.lr"))]) == 2e-4
+    # `dvc metrics diff` names one variant and figure per line, nothing per fold or seed
+    diff = json.loads(sh("dvc metrics diff HEAD --json", root).stdout)
+    assert list(diff) == ["metrics/summary.json"]
+    assert set(diff["metrics/summary.json"]) <= {*short}
 
 
 def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tiny_models):

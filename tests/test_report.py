@@ -2,7 +2,7 @@ import pandas as pd
 
 from conftest import ROOT
 from headbench.config import load_params, parse, read_yaml
-from headbench.report import aa_controls, aa_warnings, markdown
+from headbench.report import aa_controls, aa_warnings, detail, markdown, summary_metrics
 
 
 def test_the_default_study_has_an_aa_control():
@@ -44,3 +44,22 @@ def test_best_on_valid_labels_the_figures_optimistic():
     md = markdown(table("within noise"), parse(raw))
     assert "OOF RMSE (optimistic)" in md and "Optimistic figures" in md
     assert "optimistic" not in markdown(table("within noise"), load_params(ROOT / "params.yaml")).lower()
+
+
+def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
+    t = table("within noise")
+    t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
+    s = summary_metrics(t)
+    assert list(s) == ["better", "worse", "aa_verdict", "runs", "baseline", "baseline_aa", "one_run"]
+    assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
+    assert s["baseline"] == {"rmse": 0.6}
+    assert s["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better"}
+    assert s["one_run"]["pm"] is None and s["one_run"]["verdict"] == "not enough runs"
+    columns = sum(len(v) if isinstance(v, dict) else 1 for v in s.values())
+    assert columns <= 5 + 4 * 3
+
+
+def test_the_detail_keeps_the_raw_and_adjusted_figures_and_each_fold():
+    d = detail(table("within noise"))
+    assert {"p_value", "p_adjusted", "verdict_raw", "verdict", "mde", "ci_low", "ci_high", "fold0_rmse", "fold2_rmse"} <= set(d)
+    assert len(d) == 3

@@ -1,4 +1,3 @@
-import dataclasses
 import math
 
 import numpy as np
@@ -46,9 +45,7 @@ def test_one_step_smoke(tiny_models, demo_csv, kind):
 
 
 def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
-    import tempfile
 
-    from headbench.config import read_yaml
 
     tiny = tiny_models("bert")
     raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=8, eval_every=4, lr=1e-3)

@@ -252,6 +252,8 @@ def parse_variant(name: str, v: Any) -> Variant:
 
 SECTIONS = ("data", "demo", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# The study-wide keys of metrics/summary.json (report.summary_metrics), beside one key per variant.
+SUMMARY_KEYS = ("better", "worse", "aa_verdict", "runs")
 
 
 def parse(raw: dict) -> Params:
@@ -277,6 +279,8 @@ def parse(raw: dict) -> Params:
     for name in variants_raw:
         _require(VARIANT_NAME.fullmatch(str(name)) is not None, f"variants.{name}",
                  "is not a valid variant name: use letters, digits, '_' and '-' (it names a folder under runs/)")
+        _require(str(name) not in SUMMARY_KEYS, f"variants.{name}",
+                 f"is reserved for a study-wide figure in metrics/summary.json ({', '.join(SUMMARY_KEYS)}); rename the variant")
     variants = {str(k): parse_variant(str(k), v) for k, v in variants_raw.items()}
     st = _section(raw, "stats")
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))

@@ -1,11 +1,16 @@
 """K-fold assignment, stratified on the binned target, optionally keeping groups together."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from headbench.config import CVParams, ParamError
+from headbench.config import CVParams, ParamError, Params
+from headbench.data import load_dataset
+from headbench.errors import StudyError
+from headbench.io import write_csv
 
 
 def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
@@ -40,3 +45,17 @@ def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFr
         )
     merged["fold"] = merged["fold"].astype(int)
     return merged
+
+
+def split(params: Params, out: str | Path) -> pd.DataFrame:
+    """The split stage: every row of the data with its fold."""
+    folds = make_folds(load_dataset(params.data), params.cv)
+    write_csv(out, folds)
+    return folds
+
+
+def read_folds(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
+    return pd.read_csv(path, dtype={"id": str})

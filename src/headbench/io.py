@@ -1,4 +1,4 @@
-"""Atomic writes: an output appears complete or not at all."""
+"""Where a run's outputs live, and atomic writes: an output appears complete or not at all."""
 from __future__ import annotations
 
 import json
@@ -36,3 +36,8 @@ def write_text(path: str | Path, text: str) -> None:
 def write_csv(path: str | Path, df) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+
+
+def run_dir(runs: str | Path, variant: str, fold: int, seed: int) -> Path:
+    """The train stage's output for one run: runs/<variant>/fold<k>-seed<s>."""
+    return Path(runs) / variant / f"fold{fold}-seed{seed}"

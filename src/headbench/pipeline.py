@@ -1,7 +1,6 @@
-"""What each DVC stage does, as functions of the validated params."""
+"""One training run (the train stage), as a function of the validated params."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -13,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from headbench.config import Params, ParamError, Variant
-from headbench.errors import StudyError
 from headbench.data import load_dataset
-from headbench.folds import attach_folds, make_folds
+from headbench.folds import attach_folds, read_folds
 from headbench.io import write_csv, write_json
 
 TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
@@ -38,24 +36,6 @@ class Clock:
         out = {f"time_{k}_s": round(v, 3) for k, v in self.laps.items()}
         out["time_wall_s"] = round(time.perf_counter() - self.start, 3)
         return out
-
-
-def run_dir(runs: str | Path, variant: str, fold: int, seed: int) -> Path:
-    return Path(runs) / variant / f"fold{fold}-seed{seed}"
-
-
-def split(params: Params, out: str | Path) -> pd.DataFrame:
-    df = load_dataset(params.data)
-    folds = make_folds(df, params.cv)
-    write_csv(out, folds)
-    return folds
-
-
-def read_folds(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
-    return pd.read_csv(path, dtype={"id": str})
 
 
 def check_run_args(params: Params, variant: str, fold: int, seed: int) -> Variant:
@@ -161,26 +141,3 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
             shutil.rmtree(tmp, ignore_errors=True)
         tracker.log_metrics({k: v for k, v in metrics.items() if not isinstance(v, str)})
     return metrics
-
-
-def evaluate_variant(params: Params, variant: str, runs: str | Path, out_metrics: str | Path, out_dir: str | Path) -> dict:
-    from headbench.stats import fold_table
-
-    params.variant(variant)
-    oofs, histories, run_metrics = [], [], []
-    for seed in params.seeds:
-        for fold in params.cv.folds:
-            d = run_dir(runs, variant, fold, seed)
-            if not (d / "oof.csv").is_file():
-                raise StudyError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
-            oofs.append(pd.read_csv(d / "oof.csv", dtype={"id": str}))
-            histories.append(pd.read_csv(d / "history.csv").assign(fold=fold, seed=seed))
-            run_metrics.append(json.loads((d / "metrics.json").read_text()))
-    oof = pd.concat(oofs, ignore_index=True)
-    summary = fold_table(oof)
-    summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))
-    summary["samples_per_s"] = float(np.mean([m["samples_per_s"] for m in run_metrics]))
-    write_csv(Path(out_dir) / "oof.csv", oof)
-    write_csv(Path(out_dir) / "history.csv", pd.concat(histories, ignore_index=True))
-    write_json(out_metrics, summary)
-    return summary

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from safetensors.torch import load_file
 
-from headbench.config import DataParams, ParamError
+from headbench.config import DataParams
 from headbench.data import load_dataset
 from headbench.device import pick_device, precision_for
+from headbench.errors import StudyError
 from headbench.model import build_regressor, load_config, load_tokenizer
 from headbench.stats import rmse
 from headbench.tokens import tokenize
@@ -22,7 +23,7 @@ def checkpoint_dirs(runs: str | Path, variants: list[str]) -> list[Path]:
     for v in variants:
         found = sorted(p.parent for p in (Path(runs) / v).glob("*/model.safetensors"))
         if not found:
-            raise ParamError(f"{Path(runs) / v}: no checkpoints for variant {v!r} (train it with train.save_checkpoint: true)")
+            raise StudyError(f"{Path(runs) / v}: no checkpoints for variant {v!r} (train it with train.save_checkpoint: true)")
         dirs += found
     return dirs
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from headbench.config import Params, Variant
+from headbench.config import SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
 from headbench.io import atomic_path, write_csv, write_json, write_text
 from headbench.stats import BETTER, MIN_RUNS, POWER, TOO_FEW, WORSE, compare_to_baseline
@@ -32,7 +32,7 @@ def aa_controls(params: Params) -> list[str]:
     return [n for n, v in params.variants.items() if n != base.name and v.seed_offset != base.seed_offset and same(v)]
 
 
-def compare(params: Params, metrics_dir: str | Path, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per variant (the baseline included) and the paired runs behind each difference."""
     base = params.stats.baseline
     oofs = {}
@@ -47,7 +47,7 @@ def compare(params: Params, metrics_dir: str | Path, eval_dir: str | Path) -> tu
     aa = set(aa_controls(params))
     rows = []
     for name, v in params.variants.items():
-        m = json.loads((Path(metrics_dir) / f"{name}.json").read_text())
+        m = json.loads((Path(eval_dir) / name / "summary.json").read_text())
         rows.append({"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
                      "oof_rmse_std_seeds": m["oof_rmse_std_seeds"], "seeds": m["seeds"], "fold_rmse_std": m["fold_rmse_std"],
                      "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa})
@@ -65,16 +65,38 @@ def aa_warnings(table: pd.DataFrame) -> list[str]:
 
 
 def summary_metrics(table: pd.DataFrame) -> dict:
-    """Flat, stable keys (variant -> figure) so that `dvc exp show` / `dvc metrics diff` stay readable.
-    `verdict` and `ci_*` are the multiplicity-adjusted verdict's inputs; `p_raw` and `verdict_raw` are unadjusted."""
-    out = {}
+    """The study in few columns, for `dvc exp show` and `dvc metrics diff` (and the aggregate MLflow run, same names).
+
+    Study-wide: ``better`` / ``worse`` (the variants called so, best first, or "-"), ``aa_verdict`` (the A/A control's
+    verdict: anything but "within noise" means the study's noise is underestimated) and ``runs`` (paired runs per
+    variant, the fewest). Per variant: ``rmse`` (OOF), and for all but the baseline ``delta`` (mean paired
+    difference), ``pm`` (half-width of its interval: delta ± pm) and ``verdict``, both multiplicity-adjusted.
+    The rest (raw p and verdict, bounds, minimum detectable effect, times) is in reports/comparison.csv."""
     r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
+    t = table.sort_values("delta")
+    named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
+    aa = table.loc[table["aa_control"], "verdict"]
+    compared = table.loc[table["verdict"] != "baseline", "runs"]
+    study = (named(BETTER), named(WORSE), ", ".join(aa) if len(aa) else "-",
+             int(compared.min()) if len(compared) and compared.notna().all() else 0)
+    out = dict(zip(SUMMARY_KEYS, study, strict=True))
     for r in table.itertuples():
-        out[r.variant] = {"oof_rmse": r6(r.oof_rmse), "delta": r6(r.delta), "ci_low": r6(r.ci_low), "ci_high": r6(r.ci_high),
-                          "p_adj": r6(r.p_adjusted), "verdict": r.verdict, "p_raw": r6(r.p_value), "verdict_raw": r.verdict_raw,
-                          "mde": r6(r.mde), "runs": None if pd.isna(r.runs) else int(r.runs),
-                          "train_seconds": round(r.train_seconds, 1)}
+        if r.verdict == "baseline":
+            out[r.variant] = {"rmse": r6(r.oof_rmse)}
+        else:
+            out[r.variant] = {"rmse": r6(r.oof_rmse), "delta": r6(r.delta), "pm": r6((r.ci_high - r.ci_low) / 2),
+                              "verdict": r.verdict}
     return out
+
+
+DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_seeds", "seeds", "runs",
+                  "delta", "ci_low", "ci_high", "p_value", "verdict_raw", "p_adjusted", "verdict", "mde", "train_seconds"]
+
+
+def detail(table: pd.DataFrame) -> pd.DataFrame:
+    """Every figure of the comparison, one row per variant (reports/comparison.csv)."""
+    folds = pd.DataFrame([{f"fold{k}_rmse": v for k, v in r.items()} for r in table["fold_rmse"]], index=table.index)
+    return pd.concat([table[DETAIL_COLUMNS], folds], axis=1)
 
 
 def markdown(table: pd.DataFrame, params: Params) -> str:
@@ -104,7 +126,7 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
         f"Δ < 0 is better: the mean over runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and seed. The {pct}% "
         "interval is the corrected resampled t-test (Nadeau & Bengio 2003) over those paired runs, so it counts "
         "seed-to-seed noise and the overlap of cross-validation training sets, not only the test rows. "
-        f"The verdict uses {adj}-adjusted p-values across the study's variants (raw ones in metrics/summary.json). "
+        f"The verdict uses {adj}-adjusted p-values across the study's variants (raw ones in reports/comparison.csv). "
         f"'Smallest callable Δ' is the difference this design detects with {int(POWER * 100)}% probability at the "
         "measured noise: 'within noise' means no effect larger than that on this budget. "
         f"Fewer than {MIN_RUNS} paired runs: no verdict.",
@@ -188,10 +210,12 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
     return written
 
 
-def aggregate(params: Params, metrics_dir, eval_dir, summary_path, report_path, plots_dir) -> tuple[pd.DataFrame, str]:
-    table, runs = compare(params, metrics_dir, eval_dir)
+def aggregate(params: Params, eval_dir, summary_path, report_path, detail_path, plots_dir) -> tuple[pd.DataFrame, str, dict]:
+    table, runs = compare(params, eval_dir)
     md = markdown(table, params)
     plots(table, runs, eval_dir, plots_dir, params.stats.confidence)
     write_text(report_path, "# headbench comparison\n\n" + md)
-    write_json(summary_path, summary_metrics(table))
-    return table, md
+    write_csv(detail_path, detail(table))
+    summary = summary_metrics(table)
+    write_json(summary_path, summary)
+    return table, md, summary

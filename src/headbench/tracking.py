@@ -72,6 +72,7 @@ def dvc_tags() -> dict:
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
+    """{"mean": {"delta": x}} -> {"mean.delta": x}: the names `dvc exp show` gives the same figures."""
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
@@ -155,8 +156,9 @@ class NullTracker:
         return False
 
 
-def log_report(experiment: str, files: list[str], plots_dir: str) -> None:
-    """The aggregate stage's own MLflow run: the table, the summary and the plots as artifacts."""
+def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str) -> None:
+    """The aggregate stage's own MLflow run: metrics/summary.json under the names `dvc exp show` gives them
+    (numbers as metrics, verdicts as tags), and the table, the detail and the plots as artifacts."""
     import mlflow
 
     uri = tracking_uri()
@@ -166,6 +168,9 @@ def log_report(experiment: str, files: list[str], plots_dir: str) -> None:
     tags = {"headbench.stage": "aggregate", "mlflow.source.git.commit": git_commit(project_root())}
     tags.update(dvc_tags())
     with mlflow.start_run(run_name=f"aggregate {os.environ.get('DVC_EXP_NAME', 'workspace')}", tags=tags):
+        flat = flatten(summary)
+        mlflow.log_metrics({k: v for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        mlflow.set_tags({k: v for k, v in flat.items() if isinstance(v, str)})
         for f in files:
             mlflow.log_artifact(f)
         mlflow.log_artifacts(plots_dir, artifact_path="plots")

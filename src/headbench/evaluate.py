@@ -1,0 +1,36 @@
+"""The evaluate stage: one variant's runs joined into out-of-fold predictions, learning curves and RMSE figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import Params
+from headbench.errors import StudyError
+from headbench.io import run_dir, write_csv, write_json
+from headbench.stats import fold_table
+
+
+def evaluate_variant(params: Params, variant: str, runs: str | Path, out_dir: str | Path) -> dict:
+    """Join one variant's runs into ``out_dir``: oof.csv, history.csv and summary.json (per-seed and per-fold RMSE,
+    spreads, time). Detail for the aggregate stage, plots and MLflow; `dvc exp show` reads only metrics/summary.json."""
+    params.variant(variant)
+    oofs, histories, run_metrics = [], [], []
+    for seed in params.seeds:
+        for fold in params.cv.folds:
+            d = run_dir(runs, variant, fold, seed)
+            if not (d / "oof.csv").is_file():
+                raise StudyError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
+            oofs.append(pd.read_csv(d / "oof.csv", dtype={"id": str}))
+            histories.append(pd.read_csv(d / "history.csv").assign(fold=fold, seed=seed))
+            run_metrics.append(json.loads((d / "metrics.json").read_text()))
+    oof = pd.concat(oofs, ignore_index=True)
+    summary = fold_table(oof)
+    summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))
+    summary["samples_per_s"] = float(np.mean([m["samples_per_s"] for m in run_metrics]))
+    write_csv(Path(out_dir) / "oof.csv", oof)
+    write_csv(Path(out_dir) / "history.csv", pd.concat(histories, ignore_index=True))
+    write_json(Path(out_dir) / "summary.json", summary)
+    return summary
