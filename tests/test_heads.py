@@ -1,18 +1,22 @@
 import pytest
 import torch
 
-from headbench.heads import HEADS, build_head, masked_max
+import inspect
+
+from headbench.heads import HEADS, build_head, masked_max, option_specs
 from headbench.model import build_regressor, load_encoder
 
-HEAD_OPTIONS = {
-    "cls": {}, "mean": {}, "max": {}, "mean_max": {}, "conv1d": {"channels": 16, "kernel_size": 2},
-    "lstm": {"lstm_size": 8, "bidirectional": True}, "concat_cls": {"n_layers": 4},
-    "weighted_layers": {"layer_start": 2, "pooling": "mean"}, "attention": {"attention_size": 16},
-}
+# every registered head with its declared defaults (the tiny encoders have 4 layers), plus non-default options
+CASES = [(name, {}) for name in sorted(HEADS)] + [
+    ("conv1d", {"channels": 16, "kernel_size": 3}), ("lstm", {"lstm_size": 8, "bidirectional": False}),
+    ("weighted_layers", {"layer_start": 2, "pooling": "mean"}), ("attention", {"attention_size": 16}),
+]
 
 
-def test_registry_names_every_head():
-    assert set(HEADS) == set(HEAD_OPTIONS)
+def test_every_head_option_has_a_type_and_a_default():
+    for name in HEADS:
+        for opt, (kind, default) in option_specs(name).items():
+            assert kind is not None and default is not inspect.Parameter.empty, (name, opt)
 
 
 def batch(lengths, pad_to=None, seed=0):
@@ -28,10 +32,10 @@ def batch(lengths, pad_to=None, seed=0):
 
 
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
-@pytest.mark.parametrize("head", sorted(HEAD_OPTIONS))
-def test_head_gives_one_finite_value_per_row_and_ignores_padding(tiny_models, kind, head):
+@pytest.mark.parametrize("head, options", CASES, ids=[f"{h}-{o}" for h, o in CASES])
+def test_head_gives_one_finite_value_per_row_and_ignores_padding(tiny_models, kind, head, options):
     torch.manual_seed(0)
-    model = build_regressor(load_encoder(tiny_models(kind)), head, HEAD_OPTIONS[head]).eval()
+    model = build_regressor(load_encoder(tiny_models(kind)), head, options).eval()
     lengths = [5, 12, 9, 3]
     ids, mask = batch(lengths)
     with torch.no_grad():

@@ -10,14 +10,21 @@ Padding never influences a prediction: every pooling below masks it out.
 from __future__ import annotations
 
 import inspect
+from typing import Literal, get_args, get_origin, get_type_hints
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from headbench.errors import ParamError
+
 HEADS: dict[str, type["Head"]] = {}
-COMMON_OPTIONS = ("dropout", "msd_samples")
+# Every head's output block takes these; a head's own options are the keyword arguments of its __init__,
+# declared once there with a type and a default. Types mean: int, a count or size >= 1; float, a probability
+# in [0, 1); bool; Literal[...], one of the listed strings.
+COMMON_OPTIONS = {"dropout": (float, 0.0), "msd_samples": (int, 1)}
+NOT_OPTIONS = ("self", "hidden_size", "num_layers")
 
 
 def register_head(name: str):
@@ -29,41 +36,53 @@ def register_head(name: str):
     return add
 
 
+def option_specs(name: str) -> dict[str, tuple[object, object]]:
+    """option -> (type, default) for head ``name``: read from its __init__ signature, plus the common ones."""
+    init = HEADS[name].__init__
+    hints = get_type_hints(init)
+    own = {p.name: (hints.get(p.name), p.default) for p in inspect.signature(init).parameters.values() if p.name not in NOT_OPTIONS}
+    return {**own, **COMMON_OPTIONS}
+
+
 def head_options(name: str) -> list[str]:
-    sig = inspect.signature(HEADS[name].__init__)
-    own = [p for p in sig.parameters if p not in ("self", "hidden_size", "num_layers", "kwargs")]
-    return sorted([*own, *COMMON_OPTIONS])
+    return sorted(option_specs(name))
+
+
+def _check_option(value, kind) -> str | None:
+    """None if ``value`` is a valid ``kind``, else what it should be."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if get_origin(kind) is Literal:
+        return None if value in get_args(kind) else f"one of {list(get_args(kind))}"
+    if kind is bool:
+        return None if isinstance(value, bool) else "true or false"
+    if kind is int:
+        return None if number and isinstance(value, int) and value >= 1 else "an integer >= 1"
+    if kind is float:
+        return None if number and 0 <= value < 1 else "a number in [0, 1)"
+    raise TypeError(f"head option type {kind!r} is not supported: use int, float, bool or Literal[...]")
 
 
 def validate_head(name, options: dict, key: str = "head") -> None:
-    from headbench.config import ParamError
-
     if name not in HEADS:
         raise ParamError(f"params.yaml: `{key}.head` is {name!r}, not a known head; valid heads: {sorted(HEADS)}")
-    unknown = sorted(set(options) - set(head_options(name)))
+    specs = option_specs(name)
+    unknown = sorted(set(options) - set(specs))
     if unknown:
         raise ParamError(
             f"params.yaml: `{key}.head_options` has unknown options {unknown} for head {name!r}; "
-            f"valid options: {head_options(name)}"
+            f"valid options: {sorted(specs)}"
         )
-    p = options.get("dropout", 0.0)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ParamError(f"params.yaml: `{key}.head_options.dropout` must be in [0, 1), got {p!r}")
-    k = options.get("msd_samples", 1)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ParamError(f"params.yaml: `{key}.head_options.msd_samples` must be an integer >= 1, got {k!r}")
     for opt, value in options.items():
-        if opt in ("n_layers", "channels", "kernel_size", "hidden_size", "attention_size", "layer_start") and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise ParamError(f"params.yaml: `{key}.head_options.{opt}` must be an integer >= 1, got {value!r}")
+        want = _check_option(value, specs[opt][0])
+        if want:
+            raise ParamError(f"params.yaml: `{key}.head_options.{opt}` must be {want}, got {value!r}")
 
 
 def build_head(name: str, hidden_size: int, num_layers: int, options: dict | None = None) -> "Head":
     options = dict(options or {})
     validate_head(name, options)
-    dropout = options.pop("dropout", 0.0)
-    msd = options.pop("msd_samples", 1)
+    dropout = options.pop("dropout", COMMON_OPTIONS["dropout"][1])
+    msd = options.pop("msd_samples", COMMON_OPTIONS["msd_samples"][1])
     head = HEADS[name](hidden_size=hidden_size, num_layers=num_layers, **options)
     head.set_output(dropout, msd)
     return head
@@ -191,7 +210,6 @@ class ConcatClsHead(Head):
     def __init__(self, hidden_size, num_layers, n_layers: int = 4):
         super().__init__()
         if n_layers > num_layers:
-            from headbench.config import ParamError
 
             raise ParamError(f"head concat_cls: n_layers={n_layers} but the encoder has only {num_layers} layers")
         self.n_layers = n_layers
@@ -205,14 +223,10 @@ class ConcatClsHead(Head):
 class WeightedLayersHead(Head):
     """Softmax-normalised learned weights over the layers from ``layer_start`` to the last."""
 
-    def __init__(self, hidden_size, num_layers, layer_start: int = 4, pooling: str = "cls"):
+    def __init__(self, hidden_size, num_layers, layer_start: int = 4, pooling: Literal["cls", "mean"] = "cls"):
         super().__init__()
-        from headbench.config import ParamError
-
         if layer_start > num_layers:
             raise ParamError(f"head weighted_layers: layer_start={layer_start} but the encoder has only {num_layers} layers")
-        if pooling not in ("cls", "mean"):
-            raise ParamError(f"head weighted_layers: pooling must be 'cls' or 'mean', got {pooling!r}")
         self.layer_start = layer_start
         self.pooling = pooling
         self.layer_logits = nn.Parameter(torch.zeros(num_layers + 1 - layer_start))
