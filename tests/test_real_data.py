@@ -1,4 +1,6 @@
 """The packaged MiniLM on the real CommonLit file (runs where ../shared/data/commonlit/train.csv exists)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -20,8 +22,11 @@ def test_packaged_minilm_loads_offline_and_embeds():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not COMMONLIT.is_file(), reason=f"{COMMONLIT} not present")
-def test_minilm_on_one_commonlit_fold_beats_the_mean(tmp_path):
+def test_minilm_on_one_commonlit_fold_learns_the_task(tmp_path):
+    """200 steps at 128 tokens reach about 0.60 on fold 0 (0.615 after 142 steps in the run-level study); a broken
+    head, optimiser or schedule stays near the mean predictor's ~1.03. Missing data fails under CI, skips elsewhere."""
+    if not COMMONLIT.is_file():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{COMMONLIT} not present")
     from headbench.config import CVParams, parse
     from headbench.data import load_dataset
     from headbench.folds import make_folds
@@ -46,6 +51,6 @@ def test_minilm_on_one_commonlit_fold_beats_the_mean(tmp_path):
     res = train(model, tok, [i for i, v in zip(ids, valid) if not v], y[~valid], [i for i, v in zip(ids, valid) if v], y[valid],
                 p.train, 42, label="MiniLM CommonLit fold 0")
     mean_rmse = rmse(np.full(valid.sum(), y[~valid].mean()), y[valid])
-    print(f"MiniLM fold 0, 200 steps at 128 tokens: valid RMSE {res.best_rmse:.4f} vs training mean {mean_rmse:.4f}")
+    print(f"MiniLM fold 0, 200 steps at 128 tokens: valid RMSE {res.valid_rmse:.4f} vs training mean {mean_rmse:.4f}")
     assert res.steps == 200
-    assert res.best_rmse < mean_rmse - 0.2
+    assert mean_rmse > 0.95 and res.valid_rmse < 0.70
