@@ -5,7 +5,7 @@ from scipy import stats as sps
 
 from headbench.calibration import RHO, judge as verdicts, simulate_run_rmse
 from headbench.stats import (BETTER, NOISE, TOO_FEW, WORSE, adjust, compare_to_baseline, corrected_t, fold_table,
-                             paired_runs, rmse, verdict)
+                             paired_runs, rmse, run_rmse, verdict)
 
 # --- Calibration: simulated studies with realistic fine-tuning noise (headbench.calibration) -----------------
 
@@ -110,7 +110,7 @@ def test_runs_pair_by_fold_and_seed_and_every_seed_counts():
     target = {0: [0.0, 0.0], 1: [1.0, 1.0]}
     base = oof_frame({(0, 1): [1, 1], (1, 1): [2, 2], (0, 2): [2, 2], (1, 2): [3, 3]}, target)   # RMSE 1, 1, 2, 2
     var = oof_frame({(0, 1): [0, 0], (1, 1): [1.5, 1.5], (0, 2): [1, 1], (1, 2): [2, 2]}, target)  # 0, .5, 1, 1
-    pr = paired_runs(var, base).set_index(["fold", "seed"])
+    pr = paired_runs(run_rmse(var), run_rmse(base)).set_index(["fold", "seed"])
     assert pr.loc[(0, 1), "delta"] == pytest.approx(-1) and pr.loc[(1, 1), "delta"] == pytest.approx(-0.5)
     assert pr.loc[(0, 2), "delta"] == pytest.approx(-1) and pr.loc[(1, 2), "delta"] == pytest.approx(-1)
     table, runs = compare_to_baseline({"baseline": base, "v": var}, "baseline", rho=0.5, confidence=0.95, multiplicity="holm")

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from headbench.config import CVParams, ParamError, Params
 from headbench.data import load_dataset
@@ -18,6 +17,8 @@ def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
 
 
 def make_folds(df: pd.DataFrame, cv: CVParams) -> pd.DataFrame:
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # ~1 s to import; train stages never split
+
     if cv.n_folds > len(df):
         raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {len(df)} rows of the data")
     bins = target_bins(df["target"], min(cv.n_bins, len(df) // cv.n_folds or 1))

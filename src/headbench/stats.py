@@ -52,9 +52,9 @@ def run_rmse(oof: pd.DataFrame) -> pd.Series:
     return np.sqrt(sq.groupby([oof["fold"], oof["seed"]]).mean()).rename("rmse")
 
 
-def paired_runs(oof_v: pd.DataFrame, oof_b: pd.DataFrame) -> pd.DataFrame:
-    """One row per (fold, seed) that both sides ran: each side's RMSE on that fold and their difference."""
-    runs = pd.concat({"variant": run_rmse(oof_v), "baseline": run_rmse(oof_b)}, axis=1).dropna()
+def paired_runs(rmse_v: pd.Series, rmse_b: pd.Series) -> pd.DataFrame:
+    """One row per (fold, seed) that both sides ran: each side's run RMSE (see run_rmse) and their difference."""
+    runs = pd.concat({"variant": rmse_v, "baseline": rmse_b}, axis=1).dropna()
     return runs.assign(delta=runs["variant"] - runs["baseline"]).reset_index()
 
 
@@ -114,13 +114,20 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 def compare_to_baseline(oofs: dict[str, pd.DataFrame], baseline: str, rho: float, confidence: float,
                         multiplicity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every variant against ``baseline``: a table (one row a variant) and the paired runs behind it."""
+    """Every variant's out-of-fold predictions against ``baseline``'s (see compare_runs)."""
+    return compare_runs({name: run_rmse(oof) for name, oof in oofs.items()}, baseline, rho, confidence, multiplicity)
+
+
+def compare_runs(rmses: dict[str, pd.Series], baseline: str, rho: float, confidence: float,
+                 multiplicity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant against ``baseline`` from run RMSEs indexed by (fold, seed): a table (one row a variant)
+    and the paired runs behind it."""
     alpha = 1 - confidence
     rows, runs = [], []
-    for name, oof in oofs.items():
+    for name, rmse_v in rmses.items():
         if name == baseline:
             continue
-        pr = paired_runs(oof, oofs[baseline])
+        pr = paired_runs(rmse_v, rmses[baseline])
         runs.append(pr.assign(variant=name))
         t = corrected_t(pr["delta"], rho, confidence)
         rows.append({"variant": name, **t, "verdict_raw": verdict(t["delta"], t["p_value"], alpha)})
