@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import copy_repo, tiny_params
+from conftest import ROOT, copy_repo, tiny_params
 
 BIN = Path(sys.executable).parent
 
@@ -275,6 +275,33 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
     diff = json.loads(sh("dvc metrics diff HEAD --json", root).stdout)
     assert list(diff) == ["metrics/summary.json"]
     assert set(diff["metrics/summary.json"]) <= {*short}
+
+
+def test_plots_diff_overlays_experiments_and_renders_offline(repo, tmp_path):
+    """Runs after the exp-show test: HEAD and the lr2e-4 experiment in one page, Vega inlined (set-up made it)."""
+    import shutil
+
+    root, _ = repo
+    page = ROOT / ".dvc/tmp/vega/page.html"
+    if not page.is_file():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{page} missing: run setup.sh")
+    (root / ".dvc/tmp/vega").mkdir(parents=True, exist_ok=True)
+    shutil.copy(page, root / ".dvc/tmp/vega/page.html")
+    sh("python scripts/offline_plots.py", root)  # finds the page, sets plots.html_template
+    sh(f"dvc plots diff HEAD lr2e-4 -o {tmp_path / 'plots'}", root)
+    html = (tmp_path / "plots/index.html").read_text()
+    assert "cdn.jsdelivr" not in html and "vega-lite@5.2.0" in html
+    for csv_plot in ("learning_curves.csv", "delta_vs_baseline.csv"):
+        spec = json.loads(sh(f"dvc plots diff HEAD lr2e-4 --json --targets reports/plots/{csv_plot}", root).stdout)
+        values = spec["data"][f"reports/plots/{csv_plot}"][0]["content"]["data"]["values"]
+        assert {v["rev"] for v in values} == {"HEAD", "lr2e-4"}  # both experiments in one plot
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
+                          "--virtual-time-budget=10000", "--dump-dom", f"file://{tmp_path / 'plots/index.html'}"],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert dom.count("<canvas") >= 2, dom[-2000:]  # both Vega plots drew, with every host name unresolvable
 
 
 def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tiny_models):
