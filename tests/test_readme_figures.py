@@ -5,7 +5,6 @@ docs/results/). Each decimal number in the table must equal, at the precision pr
 those files. A table with decimal numbers and no such line fails, so a figure cannot enter the README
 without the output behind it."""
 import re
-from pathlib import Path
 
 import pytest
 

