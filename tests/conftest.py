@@ -26,9 +26,12 @@ def _tiny(kind: str, path: Path) -> str:
     elif kind == "roberta":
         model = RobertaModel(RobertaConfig(num_hidden_layers=4, pad_token_id=0, **{**common, "max_position_embeddings": 130}))
     elif kind == "electra":
-        model = ElectraModel(ElectraConfig(num_hidden_layers=4, embedding_size=32, **common))
+        # embedding_size != hidden_size: a real ELECTRA's embeddings_project sits between embeddings and layer 0
+        model = ElectraModel(ElectraConfig(num_hidden_layers=4, embedding_size=16, **common))
     elif kind == "deberta-v2":
-        model = DebertaV2Model(DebertaV2Config(num_hidden_layers=4, pad_token_id=0, **common))
+        # relative attention as in deberta-v3: encoder.rel_embeddings + its LayerNorm, outside embeddings and layers
+        model = DebertaV2Model(DebertaV2Config(num_hidden_layers=4, pad_token_id=0, relative_attention=True,
+                                               position_buckets=16, norm_rel_ebd="layer_norm", **common))
     elif kind == "distilbert":
         model = DistilBertModel(DistilBertConfig(vocab_size=30522, dim=32, n_layers=4, n_heads=2, hidden_dim=64, max_position_embeddings=128))
     else:

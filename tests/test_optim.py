@@ -32,6 +32,23 @@ def test_llrd_puts_every_parameter_in_exactly_one_group_with_the_rule(tiny_model
         assert by_id[id(p)]["weight_decay"] == (0.0 if name.endswith("bias") else wd)
 
 
+def test_llrd_gives_electras_embedding_projection_the_embeddings_rate(tiny_models):
+    model = build_regressor(load_encoder(tiny_models("electra")), "cls")
+    assert model.encoder.embeddings_project.in_features == 16  # the tiny config has the projection
+    by_id = group_of(param_groups(model, 1e-4, 1e-3, 0.01, llrd=0.9))
+    for p in model.encoder.embeddings_project.parameters():
+        assert by_id[id(p)]["lr"] == pytest.approx(1e-4 * 0.9**4)  # the bottom of the network, not the top layer's
+
+
+def test_llrd_gives_debertas_relative_embeddings_the_top_rate(tiny_models):
+    """They feed every layer's attention, the top one included (a choice, documented in optim.param_groups)."""
+    model = build_regressor(load_encoder(tiny_models("deberta-v2")), "cls")
+    rel = list(model.encoder.encoder.rel_embeddings.parameters()) + list(model.encoder.encoder.LayerNorm.parameters())
+    assert rel
+    by_id = group_of(param_groups(model, 1e-4, 1e-3, 0.01, llrd=0.9))
+    assert all(by_id[id(p)]["lr"] == pytest.approx(1e-4) and by_id[id(p)]["name"].startswith("encoder.other") for p in rel)
+
+
 def test_llrd_numbers_for_a_4_layer_model(tiny_models):
     model = build_regressor(load_encoder(tiny_models("bert")), "cls")
     groups = {g["name"]: g for g in param_groups(model, 2e-5, 1e-3, 0.01, llrd=0.95)}
@@ -65,7 +82,7 @@ def test_llrd_on_an_unknown_layout_names_the_model_class():
         param_groups(model, 1e-5, 1e-3, 0.0, llrd=0.9)
 
 
-@pytest.mark.parametrize("kind", ["bert", "roberta"])
+@pytest.mark.parametrize("kind", ["bert", "roberta", "electra", "deberta-v2", "distilbert"])
 def test_reinit_changes_exactly_the_top_k_layers(tiny_models, kind):
     enc = load_encoder(tiny_models(kind))
     before = {k: v.clone() for k, v in enc.state_dict().items()}
@@ -74,7 +91,7 @@ def test_reinit_changes_exactly_the_top_k_layers(tiny_models, kind):
     assert touched[:2] == ["layer3", "layer2"]
     after = enc.state_dict()
     for name, old in before.items():
-        top = name.startswith(("encoder.layer.2.", "encoder.layer.3.", "pooler."))
+        top = name.startswith(("encoder.layer.2.", "encoder.layer.3.", "transformer.layer.2.", "transformer.layer.3.", "pooler."))
         if top and old.ndim >= 2:
             assert not torch.equal(old, after[name]), f"{name} was not re-initialised"
         if not top:

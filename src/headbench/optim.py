@@ -26,21 +26,23 @@ def param_groups(model: nn.Module, lr: float, head_lr: float, weight_decay: floa
     """Every trainable parameter lands in exactly one group.
 
     With ``llrd=d`` the top encoder layer gets ``lr``, the layer ``k`` steps below it
-    ``lr * d**k``, the embeddings ``lr * d**L`` (L layers). Encoder parameters outside the
-    embeddings and layers (pooler, DeBERTa's relative embeddings) take the top LR.
+    ``lr * d**k``, the embeddings (with ELECTRA's embedding projection) ``lr * d**L`` (L layers).
+    Encoder parameters outside them and the layers (pooler; DeBERTa's relative position embeddings,
+    which every layer's attention reads, the top one included) take the top LR.
     """
     encoder, head = model.encoder, model.head
     groups = _split(list(head.named_parameters()), head_lr, weight_decay, "head")
     if llrd is None:
         return groups + _split(list(encoder.named_parameters()), lr, weight_decay, "encoder")
-    embeddings, layers = find_layers(encoder)
+    _, layers = find_layers(encoder)
     n = len(layers)
     seen = set()
     for depth, layer in enumerate(reversed(layers)):
         named = list(layer.named_parameters())
         seen.update(id(p) for _, p in named)
         groups += _split(named, lr * llrd**depth, weight_decay, f"layer{n - 1 - depth}")
-    emb = list(embeddings.named_parameters())
+    # the embeddings and what sits between them and layer 0 (ELECTRA's embeddings_project)
+    emb = [(k, p) for k, p in encoder.named_parameters() if k.split(".")[0].startswith("embeddings")]
     seen.update(id(p) for _, p in emb)
     groups += _split(emb, lr * llrd**n, weight_decay, "embeddings")
     rest = [(k, p) for k, p in encoder.named_parameters() if id(p) not in seen]
