@@ -169,3 +169,9 @@ def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
     assert res.steps == 2 * steps_per_epoch
     assert res.history[0]["epoch"] == 0 and res.history[-1]["epoch"] == 1
     assert not (tmp_path / "r").exists()  # removed once the run completes
+    # the same as never interrupted: a bug restoring the optimiser, scheduler, data order or RNG changes these
+    seed_everything(0)
+    whole = train(build_regressor(load_encoder(tiny), "cls"), tok, tr_ids, tr_y, va_ids, va_y, p.train, 0)
+    np.testing.assert_allclose(res.predictions, whole.predictions, atol=1e-6)
+    assert res.best_rmse == pytest.approx(whole.best_rmse, abs=1e-6)
+    assert res.valid_rmse == pytest.approx(whole.valid_rmse, abs=1e-6)
