@@ -1,5 +1,6 @@
 """Bad input at the command line: one clear line, exit 2, existing outputs untouched."""
 import os
+import re
 import subprocess
 import sys
 
@@ -47,12 +48,11 @@ def test_bad_csv_exits_2_and_leaves_existing_folds_untouched(workdir):
         (lambda r: r["train"].update(lr=-1), "`train.lr` must be > 0"),
     ],
 )
-def test_bad_params_are_rejected_before_training(workdir, mutate, message):
+def test_bad_params_are_rejected_before_training(workdir, mutate, message, monkeypatch):
     wd, raw = workdir
     mutate(raw)
     write_params(wd, raw)
-    env_offline = {"HF_HUB_OFFLINE": "1"}
-    os.environ.update(env_offline)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     res = run_stage([str(ROOT / "stages/train.py"), "--variant", "baseline", "--fold", "0", "--seed", "1",
                      "--folds", str(wd / "folds.csv"), "--runs", str(wd / "runs")], wd)
     assert res.returncode == 2, res.stderr[-2000:]
@@ -85,3 +85,26 @@ def test_remote_code_is_off_and_torch_load_is_weights_only():
     assert "trust_remote_code=True" not in src
     loads = [line for line in src.splitlines() if "torch.load(" in line]
     assert loads and all("weights_only=True" in line for line in loads)
+
+
+def test_a_diverging_run_exits_2_names_where_writes_nothing_and_fails_its_mlflow_run(workdir):
+    import mlflow
+
+    wd, raw = workdir
+    raw["train"].update(lr=1e8, head_lr=1e8, max_grad_norm=None, eval_every=100)  # absurd: the loss overflows
+    raw["tracking"]["enabled"] = True
+    write_params(wd, raw)
+    assert run_stage([str(ROOT / "stages/split.py"), "--out", str(wd / "folds.csv")], wd).returncode == 0
+    uri = f"sqlite:///{wd / 'mlflow.db'}"
+    env = {k: v for k, v in os.environ.items() if k not in ("HEADBENCH_TRACKING", "MLFLOW_TRACKING_URI")}
+    res = subprocess.run([sys.executable, str(ROOT / "stages/train.py"), "--variant", "baseline", "--fold", "0", "--seed", "1",
+                          "--folds", str(wd / "folds.csv"), "--runs", str(wd / "runs")], cwd=wd, capture_output=True,
+                         text=True, timeout=300, env={**env, "MLFLOW_TRACKING_URI": uri})
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert re.search(r"baseline fold 0 seed 1: the training loss became (nan|inf) at step \d+", res.stderr), res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    assert not (wd / "runs").exists()
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name(raw["tracking"]["experiment"]).experiment_id],
+                              filter_string="tags.`headbench.seed` = '1'")
+    assert [r.info.status for r in runs] == ["FAILED"]
