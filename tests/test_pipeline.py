@@ -190,7 +190,7 @@ def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo,
     from headbench.model import load_tokenizer
     from headbench.predict import checkpoint_dirs, load_run_model
     from headbench.tokens import tokenize
-    from headbench.train import predict
+    from headbench.inference import predict
 
     root, _ = repo
     data = pd.read_csv(root / "data/demo/train.csv")

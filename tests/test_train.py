@@ -10,7 +10,9 @@ from headbench.device import autocast, grad_scaler, precision_for
 from headbench.model import build_model, build_regressor, load_encoder, load_tokenizer
 from headbench.tokens import tokenize
 from headbench.stats import rmse
-from headbench.train import NonFiniteLoss, predict, seed_everything, train
+from headbench.errors import NonFiniteLoss
+from headbench.inference import predict
+from headbench.train import seed_everything, train
 from conftest import tiny_params
 
 

@@ -1,9 +1,28 @@
-"""Optimiser parameter groups: plain (encoder LR + head LR) or layer-wise LR decay."""
+"""The optimiser and its schedule: AdamW over parameter groups (encoder LR + head LR, or layer-wise LR decay)."""
 from __future__ import annotations
 
-from torch import nn
+import math
 
+import torch
+from torch import nn
+from transformers import get_scheduler
+
+from headbench.config import TrainParams
 from headbench.layers import find_layers
+
+
+def total_steps(n_rows: int, tp: TrainParams) -> int:
+    """Optimiser steps of a run: epochs of ceil(rows / batch / accumulation) steps, capped by max_steps."""
+    per_epoch = math.ceil(math.ceil(n_rows / tp.batch_size) / tp.grad_accum_steps)
+    return per_epoch * tp.epochs if tp.max_steps is None else min(tp.max_steps, per_epoch * tp.epochs)
+
+
+def make_optimizer(model: nn.Module, tp: TrainParams, llrd: float | None, steps: int, fused: bool):
+    """AdamW with `train.lr` (the top encoder layer's rate under LLRD), `train.head_lr` for the head,
+    `train.weight_decay`, then `train.scheduler` with `train.warmup_ratio` of the steps as warm-up."""
+    optimizer = torch.optim.AdamW(param_groups(model, tp.lr, tp.head_lr, tp.weight_decay, llrd), lr=tp.lr, fused=fused)
+    scheduler = get_scheduler(tp.scheduler, optimizer, num_warmup_steps=int(tp.warmup_ratio * steps), num_training_steps=steps)
+    return optimizer, scheduler
 
 
 def _no_decay(param) -> bool:

@@ -69,7 +69,8 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     from headbench.model import build_model, check_max_length, load_config, load_tokenizer
     from headbench.tokens import tokenize
     from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
-    from headbench.train import save_checkpoint, seed_everything, train
+    from headbench.inference import save_checkpoint
+    from headbench.train import seed_everything, train
 
     variant = check_run_args(params, variant_name, fold, seed)
     clock.lap("startup")

@@ -15,7 +15,7 @@ from headbench.errors import StudyError
 from headbench.model import build_regressor, load_config, load_tokenizer
 from headbench.stats import rmse
 from headbench.tokens import tokenize
-from headbench.train import predict as predict_ids
+from headbench.inference import predict as predict_ids
 
 
 def checkpoint_dirs(runs: str | Path, variants: list[str]) -> list[Path]:
