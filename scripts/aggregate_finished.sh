@@ -35,6 +35,6 @@ for v in $(python -c "from headbench.config import load_params; print(*load_para
   for r in "$TMP/runs/$v"/*/; do mkdir -p "$OUT/runs/$v/$(basename "$r")"; cp "$r/metrics.json" "$r/history.csv" "$OUT/runs/$v/$(basename "$r")/"; done
 done
 cp "$TMP/params.yaml" "$OUT/params.yaml"
-python stages/aggregate.py --params "$TMP/params.yaml" --eval-dir "$TMP/evaluation" \
+python stages/aggregate.py --params "$TMP/params.yaml" --evaluation "$TMP/evaluation" \
   --summary "$OUT/summary.json" --report "$OUT/comparison.md" --detail "$OUT/comparison.csv" --plots "$OUT/plots"
 rm -f "$OUT/plots/pred_vs_true.csv"  # CommonLit targets: not committed

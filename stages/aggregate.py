@@ -11,16 +11,14 @@ from headbench.tracking import log_report, tracking_enabled
 def run():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--eval-dir", default="evaluation")
-    ap.add_argument("--summary", default="metrics/summary.json")
-    ap.add_argument("--report", default="reports/comparison.md")
-    ap.add_argument("--detail", default="reports/comparison.csv")
-    ap.add_argument("--plots", default="reports/plots")
+    for name in ("evaluation", "summary", "report", "detail", "plots"):
+        ap.add_argument(f"--{name}", help=f"default: paths.{name}")
     args = ap.parse_args()
     params = load_params(args.params)
-    table, md, summary = aggregate(params, args.eval_dir, args.summary, args.report, args.detail, args.plots)
+    path = lambda name: getattr(args, name) or getattr(params.paths, name)  # noqa: E731
+    table, md, summary = aggregate(params, path("evaluation"), path("summary"), path("report"), path("detail"), path("plots"))
     if tracking_enabled(params.tracking.enabled):
-        log_report(params.tracking.experiment, summary, [args.summary, args.report, args.detail], args.plots)
+        log_report(params.tracking.experiment, summary, [path("summary"), path("report"), path("detail")], path("plots"))
     print(md)
     for warning in aa_warnings(table):
         print(warning, file=sys.stderr)

@@ -11,10 +11,12 @@ def run():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--variant", required=True)
-    ap.add_argument("--runs", default="runs")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", help="default: paths.runs")
+    ap.add_argument("--out", help="default: paths.evaluation/<variant>")
     args = ap.parse_args()
-    summary = evaluate_variant(load_params(args.params), args.variant, args.runs, args.out)
+    params = load_params(args.params)
+    out = args.out or f"{params.paths.evaluation}/{args.variant}"
+    summary = evaluate_variant(params, args.variant, args.runs or params.paths.runs, out)
     print(json.dumps({"variant": args.variant, "oof_rmse": summary["oof_rmse"], "fold_rmse": summary["fold_rmse"]}))
 
 

@@ -2,7 +2,7 @@
 import argparse
 
 from headbench.cli import main
-from headbench.config import read_yaml
+from headbench.config import load_params
 from headbench.demo import make_demo
 from headbench.io import write_csv
 
@@ -10,10 +10,10 @@ from headbench.io import write_csv
 def run():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--out", default="data/demo/train.csv")
+    ap.add_argument("--out", help="default: demo.path")
     args = ap.parse_args()
-    demo = read_yaml(args.params)["demo"]
-    write_csv(args.out, make_demo(int(demo["rows"]), int(demo["seed"])))
+    demo = load_params(args.params).demo
+    write_csv(args.out or demo.path, make_demo(demo.rows, demo.seed))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ def run():
     ap.add_argument("--variants", nargs="+", default=["baseline"], help="variants whose fold/seed models are averaged")
     ap.add_argument("--output", default="predictions.csv")
     ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--runs", default="runs")
+    ap.add_argument("--runs", help="default: paths.runs")
     args = ap.parse_args()
     params = load_params(args.params)
-    preds, score = predict_csv(args.input, params.data, args.runs, args.variants, params.train.eval_batch_size)
+    preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size)
     write_csv(args.output, preds)
     print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
     if score is not None:

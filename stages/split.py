@@ -9,10 +9,12 @@ from headbench.folds import split
 def run():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--out", default="data/folds.csv")
+    ap.add_argument("--out", help="default: paths.folds")
     args = ap.parse_args()
-    folds = split(load_params(args.params), args.out)
-    print(f"wrote {args.out}: {len(folds)} rows, fold sizes {folds['fold'].value_counts().sort_index().tolist()}")
+    params = load_params(args.params)
+    out = args.out or params.paths.folds
+    folds = split(params, out)
+    print(f"wrote {out}: {len(folds)} rows, fold sizes {folds['fold'].value_counts().sort_index().tolist()}")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,12 @@ def run():
     ap.add_argument("--variant", required=True)
     ap.add_argument("--fold", type=int, required=True)
     ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--folds", default="data/folds.csv")
-    ap.add_argument("--runs", default="runs")
+    ap.add_argument("--folds", help="default: paths.folds")
+    ap.add_argument("--runs", help="default: paths.runs")
     args = ap.parse_args()
-    out = run_dir(args.runs, args.variant, args.fold, args.seed)
-    metrics = train_run(load_params(args.params), args.variant, args.fold, args.seed, args.folds, out, started=STARTED)
+    params = load_params(args.params)
+    out = run_dir(args.runs or params.paths.runs, args.variant, args.fold, args.seed)
+    metrics = train_run(params, args.variant, args.fold, args.seed, args.folds or params.paths.folds, out, started=STARTED)
     print(json.dumps({"run": str(out), **metrics}, indent=1))
 
 

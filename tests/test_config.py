@@ -56,6 +56,10 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("variants", "../../escape"), {"head": "cls"}, "variants.../../escape"),
         (("variants", "a b"), {"head": "cls"}, "variants.a b"),
         (("variants", "better"), {"head": "cls"}, "variants.better"),  # a study-wide key of metrics/summary.json
+        (("paths", "runs"), "../elsewhere", "paths.runs"),  # outputs stay inside the project
+        (("paths", "summary"), "/tmp/summary.json", "paths.summary"),
+        (("paths", "reprot"), "reports/x.md", "paths"),
+        (("demo", "rows"), "many", "demo.rows"),
     ],
 )
 def test_bad_param_names_its_key(raw, path, value, key):

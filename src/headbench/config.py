@@ -141,8 +141,29 @@ class StatsParams:
 
 
 @dataclass(frozen=True)
+class DemoParams:
+    path: str
+    rows: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class PathsParams:
+    """Where the stages read and write, relative to the project root (dvc.yaml reads the same keys)."""
+    folds: str
+    runs: str
+    evaluation: str
+    summary: str
+    report: str
+    detail: str
+    plots: str
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataParams
+    demo: DemoParams
+    paths: PathsParams
     cv: CVParams
     seeds: tuple[int, ...]
     model: ModelParams
@@ -172,6 +193,27 @@ def _str(value: Any, key: str, allow_none=False) -> str | None:
 
 def _dataclass_keys(cls) -> list[str]:
     return [f.name for f in fields(cls)]
+
+
+def _project_path(value: Any, key: str) -> str:
+    """A relative path that stays inside the project (no absolute path, no '..')."""
+    path = _str(value, key)
+    _require(not Path(path).is_absolute() and ".." not in Path(path).parts, key,
+             f"must be a path inside the project (relative, no '..'), got {path!r}")
+    return path
+
+
+def parse_demo(raw: dict) -> DemoParams:
+    d = _section(raw, "demo")
+    _no_unknown(d, "demo", _dataclass_keys(DemoParams))
+    return DemoParams(path=_project_path(d.get("path"), "demo.path"), rows=_num(d.get("rows"), "demo.rows", int, lo=10),
+                      seed=_num(d.get("seed"), "demo.seed", int, lo=0))
+
+
+def parse_paths(raw: dict) -> PathsParams:
+    d = _section(raw, "paths")
+    _no_unknown(d, "paths", _dataclass_keys(PathsParams))
+    return PathsParams(**{k: _project_path(d.get(k), f"paths.{k}") for k in _dataclass_keys(PathsParams)})
 
 
 def parse_data(raw: dict) -> DataParams:
@@ -250,7 +292,7 @@ def parse_variant(name: str, v: Any) -> Variant:
                    encoder_dropout=encoder_dropout, seed_offset=seed_offset)
 
 
-SECTIONS = ("data", "demo", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
+SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # The study-wide keys of metrics/summary.json (report.summary_metrics), beside one key per variant.
 SUMMARY_KEYS = ("better", "worse", "aa_verdict", "runs")
@@ -290,7 +332,7 @@ def parse(raw: dict) -> Params:
         multiplicity=_choice(st.get("multiplicity"), "stats.multiplicity", MULTIPLICITY),
     )
     return Params(
-        data=parse_data(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),
+        data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),
         tracking=tracking, stats=stats, variants=variants, raw=raw,
     )
 

@@ -30,8 +30,13 @@ def project_root(start: str | Path | None = None) -> Path:
     return root
 
 
+def local_store(root: Path) -> str:
+    """The default MLflow store: a SQLite file at the project root (git-ignored)."""
+    return f"sqlite:///{Path(root) / 'mlflow.db'}"
+
+
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or local_store(project_root())
 
 
 def tracking_enabled(enabled_in_params: bool) -> bool:

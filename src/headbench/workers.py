@@ -20,6 +20,7 @@ from pathlib import Path
 
 from headbench.config import load_params
 from headbench.errors import StudyError
+from headbench.tracking import local_store
 
 WORKTREES = Path(".dvc") / "tmp" / "workers"  # inside .dvc/tmp: DVC and git ignore it
 
@@ -108,7 +109,7 @@ def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str |
     for k, share in enumerate(split(stages, n_workers)):
         wt = prepare_worktree(root, k)
         env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-        env["MLFLOW_TRACKING_URI"] = tracking_uri or env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+        env["MLFLOW_TRACKING_URI"] = tracking_uri or env.get("MLFLOW_TRACKING_URI") or local_store(root)
         cpus = None
         if devices == "cuda":
             env["CUDA_VISIBLE_DEVICES"] = str(k)
