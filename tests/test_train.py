@@ -43,6 +43,12 @@ def test_one_step_smoke(tiny_models, demo_csv, kind):
     assert res.samples_per_s > 0 and res.memory["peak_rss_mb"] > 0
 
 
+@pytest.mark.parametrize("every, steps, expected", [(3, 8, [3, 6, 8]), (4, 8, [4, 8]), (100, 5, [5])])
+def test_evaluations_happen_every_n_steps_and_after_the_last(tiny_models, demo_csv, every, steps, expected):
+    res = run(tiny_models("bert"), demo_csv, epochs=3, max_steps=steps, eval_every=every)
+    assert [h["step"] for h in res.history] == expected and res.steps == steps
+
+
 def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
 
 
