@@ -212,33 +212,38 @@ def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo,
     np.testing.assert_allclose(stage, np.mean(own, axis=0), atol=1e-5)
 
 
+def wait_for(path: Path, proc, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert proc.poll() is None, "the process ended before reaching the pause point"
+        assert time.time() < deadline, f"{path} did not appear"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("point", ["step1", "publish"])  # mid-training; outputs written but not yet renamed into place
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, sig):
+def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_path, sig, point):
     import mlflow
 
     root, _ = repo
-    out = root / "runs/baseline/fold1-seed9"  # seed 9 is not in the study, so no output of it exists
+    seed = 9 if sig == signal.SIGTERM else 8  # not in the study, so no output of it exists
+    out = root / f"runs/baseline/fold1-seed{seed}"
+    pause = tmp_path / "paused"
     proc = subprocess.Popen(
-        [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", "9"],
+        [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", str(seed)],
         cwd=root, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
-        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
+             "HEADBENCH_PAUSE_AT": point, "HEADBENCH_PAUSE_FILE": str(pause)},
     )
-    deadline = time.time() + 120
-    seen = ""
-    while time.time() < deadline:
-        seen += proc.stderr.read(1) or ""
-        if "step/s" in seen or "s/step" in seen:
-            break
+    wait_for(pause, proc)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:
-        pytest.skip("training finished before the signal arrived")
     assert proc.returncode == 130, err[-2000:]
     assert "no partial outputs were written" in err
-    assert not out.exists() and not list(out.parent.glob(".fold1-seed9*"))
+    assert not out.exists() and not list(out.parent.glob(f".fold1-seed{seed}*"))
     client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id],
-                              filter_string="tags.`headbench.seed` = '9'", order_by=["attributes.start_time DESC"])
+                              filter_string=f"tags.`headbench.seed` = '{seed}'", order_by=["attributes.start_time DESC"])
     assert runs and runs[0].info.status == "KILLED"
 
 
@@ -306,8 +311,8 @@ def test_plots_diff_overlays_experiments_and_renders_offline(repo, tmp_path):
 
 def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tiny_models):
     """Ctrl-C on `dvc repro` mid-study (SIGINT to its process group, as a terminal sends it), then `dvc repro` again.
-    A stage counts as finished once DVC has recorded it in dvc.lock: one whose command ended but which DVC had not
-    yet committed when the signal came is (correctly) run again."""
+    The signal comes while train@mean-1-42 is held at its start (HEADBENCH_PAUSE_AT), so which stages had finished
+    is known, not raced: those DVC had recorded in dvc.lock."""
     root = copy_repo(tmp_path)
     raw = tiny_params(tiny_models("bert"), "data/demo/train.csv")
     raw["demo"]["rows"] = 45
@@ -322,17 +327,17 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
             return set()
         return {name.removeprefix("train@") for name in stages if name.startswith("train@")}
 
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    pause = tmp_path / "paused"
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
+           "HEADBENCH_PAUSE_AT": "start mean-1-42", "HEADBENCH_PAUSE_FILE": str(pause)}
     proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, start_new_session=True, preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 600
-    while len(locked()) < 2 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
+    wait_for(pause, proc, timeout=600)
+    done = locked()  # DVC records a stage in dvc.lock before it starts the next, so this is every finished stage
     os.killpg(proc.pid, signal.SIGINT)
     first_log, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, first_log[-3000:]
-    done = locked()
-    assert 2 <= len(done) < 6, done  # interrupted with some, not all, training stages finished
+    assert locked() == done and 1 <= len(done) < 6, done  # interrupted with some, not all, training stages finished
     assert not list((root / "runs").glob("*/.fold*")), "a temporary run directory was left behind"
     out_of = lambda stage: root / "runs" / stage.split("-")[0] / "fold{}-seed{}".format(*stage.split("-")[1:]) / "metrics.json"
     before = {s: out_of(s).stat().st_mtime_ns for s in done}

@@ -15,6 +15,7 @@ from headbench.config import Params, ParamError, Variant
 from headbench.data import load_dataset
 from headbench.folds import attach_folds, read_folds
 from headbench.io import write_csv, write_json
+from headbench.pause import pause_point
 
 TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
 
@@ -66,6 +67,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     ``started`` (a time.perf_counter() from the top of the stage script) makes the time breakdown in
     metrics.json start at the process, so it includes the imports."""
     clock = Clock(started)
+    pause_point(f"start {variant_name}-{fold}-{seed}")
     from headbench.model import build_model, check_max_length, load_config, load_tokenizer
     from headbench.tokens import tokenize
     from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
@@ -133,6 +135,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
             clock.lap("write")
             metrics.update(clock.seconds())
             write_json(tmp / "metrics.json", metrics)
+            pause_point("publish")
             _publish_dir(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -20,6 +20,7 @@ from headbench.config import TrainParams
 from headbench.errors import NonFiniteLoss
 from headbench.inference import cpu_state, predict
 from headbench.optim import make_optimizer, total_steps
+from headbench.pause import pause_point
 from headbench.stats import rmse
 
 
@@ -144,6 +145,7 @@ def train(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            pause_point(f"step{step}")
             elapsed = time.perf_counter() - t0
             bar.update(1)
             bar.set_postfix(loss=f"{loss_sum / loss_n:.4f}", samples_s=f"{seen_samples / max(train_time + elapsed, 1e-9):.1f}")

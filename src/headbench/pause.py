@@ -1,0 +1,16 @@
+"""A hook for interruption tests: with HEADBENCH_PAUSE_AT=<point>, a run stops at that point, writes the file
+HEADBENCH_PAUSE_FILE and waits to be signalled, so a test interrupts it exactly there instead of racing it.
+Points: "start <variant>-<fold>-<seed>", "step<N>" (after optimiser step N), "publish" (outputs written to the
+temporary folder, not yet renamed into place)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def pause_point(name: str) -> None:
+    if os.environ.get("HEADBENCH_PAUSE_AT") == name:
+        Path(os.environ["HEADBENCH_PAUSE_FILE"]).write_text(name)
+        while True:
+            time.sleep(0.05)
