@@ -18,7 +18,7 @@ def run():
     path = lambda name: getattr(args, name) or getattr(params.paths, name)  # noqa: E731
     table, md, summary = aggregate(params, path("evaluation"), path("summary"), path("report"), path("detail"), path("plots"))
     if tracking_enabled(params.tracking.enabled):
-        log_report(params.tracking.experiment, summary, [path("summary"), path("report"), path("detail")], path("plots"))
+        log_report(params.tracking.experiment, summary, [path("summary"), path("report"), path("detail")], path("plots"), params)
     print(md)
     for warning in aa_warnings(table):
         print(warning, file=sys.stderr)

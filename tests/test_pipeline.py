@@ -155,6 +155,12 @@ def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
     assert agg.data.metrics["conv1d_llrd.delta"] == pytest.approx(summary["conv1d_llrd"]["delta"])
     assert agg.data.metrics["baseline.rmse"] == pytest.approx(summary["baseline"]["rmse"])
     assert agg.data.tags["baseline_aa.verdict"] == summary["baseline_aa"]["verdict"] and agg.data.tags["better"] == summary["better"]
+    # each variant's parent run carries its own figures, so the UI's run table compares variants directly
+    for parent in parents:
+        figures = summary[parent.data.tags["headbench.variant"]]
+        assert parent.data.metrics["rmse"] == pytest.approx(figures["rmse"])
+        if "delta" in figures:
+            assert parent.data.metrics["delta"] == pytest.approx(figures["delta"]) and parent.data.tags["verdict"] == figures["verdict"]
 
 
 def test_rerunning_a_stage_reuses_its_parent_run(repo):

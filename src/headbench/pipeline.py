@@ -70,7 +70,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     pause_point(f"start {variant_name}-{fold}-{seed}")
     from headbench.model import build_model, check_max_length, load_config, load_tokenizer
     from headbench.tokens import tokenize
-    from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled
+    from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled, variant_params
     from headbench.inference import save_checkpoint
     from headbench.train import seed_everything, train
 
@@ -93,9 +93,8 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     seed_everything(run_seed)
     model = build_model(mp, variant)
 
-    run_params = {"variant": asdict(variant), "fold": fold, "seed": seed, "model": asdict(mp), "train": asdict(tp),
-                  "data": asdict(params.data), "cv": asdict(params.cv)}
-    parent_params = {k: v for k, v in run_params.items() if k not in ("fold", "seed")}
+    parent_params = variant_params(params, variant_name)
+    run_params = {**parent_params, "fold": fold, "seed": seed}
     tracker = (
         RunTracker(params.tracking.experiment, variant_name, fold, seed, run_params, parent_params)
         if tracking_enabled(params.tracking.enabled) else NullTracker()

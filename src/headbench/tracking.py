@@ -8,8 +8,10 @@ import subprocess
 import urllib.error
 import urllib.request
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
+from headbench.config import Params
 from headbench.errors import TrackingError
 
 DISABLE_ENV = "HEADBENCH_TRACKING"
@@ -88,6 +90,19 @@ def flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def variant_params(params: Params, variant: str) -> dict:
+    """Everything that defines a variant's runs but the fold and seed: its parent run's params."""
+    return {"variant": asdict(params.variant(variant)), "model": asdict(params.model), "train": asdict(params.train),
+            "data": asdict(params.data), "cv": asdict(params.cv)}
+
+
+def parent_key(variant: str, parent_params: dict) -> str:
+    """Names a variant's parent run: its settings and the DVC experiment it belongs to."""
+    return hashlib.sha256(
+        json.dumps([variant, parent_params, os.environ.get("DVC_EXP_NAME", "")], sort_keys=True).encode()
+    ).hexdigest()[:16]
+
+
 class RunTracker:
     """Context manager around one training run. Ends the run FINISHED, KILLED (Ctrl-C, SIGTERM)
     or FAILED, so no run stays RUNNING after the process is gone."""
@@ -111,9 +126,7 @@ class RunTracker:
 
     def _parent_id(self, experiment_id: str) -> str:
         """One parent per (variant, its settings, DVC experiment): re-runs reuse it instead of adding another."""
-        key = hashlib.sha256(
-            json.dumps([self.variant, self.parent_params, os.environ.get("DVC_EXP_NAME", "")], sort_keys=True).encode()
-        ).hexdigest()[:16]
+        key = parent_key(self.variant, self.parent_params)
         client = self.mlflow.MlflowClient()
         found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
         if found:
@@ -161,9 +174,11 @@ class NullTracker:
         return False
 
 
-def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str) -> None:
+def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str, params: Params | None = None) -> None:
     """The aggregate stage's own MLflow run: metrics/summary.json under the names `dvc exp show` gives them
-    (numbers as metrics, verdicts as tags), and the table, the detail and the plots as artifacts."""
+    (numbers as metrics, verdicts as tags), and the table, the detail and the plots as artifacts. With ``params``,
+    each variant's parent run also gets its own figures (rmse, delta, pm as metrics; verdict as a tag), so the
+    UI's run table compares the variants without expanding anything."""
     import mlflow
 
     uri = tracking_uri()
@@ -179,6 +194,18 @@ def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str)
         for f in files:
             mlflow.log_artifact(f)
         mlflow.log_artifacts(plots_dir, artifact_path="plots")
+    if params is not None:
+        client, exp = mlflow.MlflowClient(), mlflow.get_experiment_by_name(experiment)
+        for name in params.variants:
+            key = parent_key(name, variant_params(params, name))
+            found = client.search_runs([exp.experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
+            if found:
+                figures = summary[name]
+                for k, v in figures.items():
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        client.log_metric(found[0].info.run_id, k, v)
+                if "verdict" in figures:
+                    client.set_tag(found[0].info.run_id, "verdict", figures["verdict"])
 
 
 def init_store() -> str:
