@@ -44,7 +44,7 @@ def make_demo(rows: int, seed: int) -> pd.DataFrame:
     while len(records) < rows:
         difficulty = rng.random()
         rare = 0.05 + 0.6 * difficulty
-        n_sent = int(rng.integers(2, 5))  # short passages (~30-60 tokens): the default `dvc repro` ends in minutes
+        n_sent = int(rng.integers(2, 5))  # short passages (median ~70 tokens) keep the default run small
         clauses = [int(rng.poisson(2.5 * difficulty)) for _ in range(n_sent)]
         text = " ".join(_sentence(rng, rare, c) for c in clauses)
         if text in seen:
