@@ -210,7 +210,6 @@ class ConcatClsHead(Head):
     def __init__(self, hidden_size, num_layers, n_layers: int = 4):
         super().__init__()
         if n_layers > num_layers:
-
             raise ParamError(f"head concat_cls: n_layers={n_layers} but the encoder has only {num_layers} layers")
         self.n_layers = n_layers
         self.out_features = n_layers * hidden_size

@@ -70,7 +70,7 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     Study-wide: ``better`` / ``worse`` (the variants called so, best first, or "-"), ``aa_verdict`` (the A/A control's
     verdict: anything but "within noise" means the study's noise is underestimated) and ``runs`` (paired runs per
     variant, the fewest). Per variant: ``rmse`` (OOF), and for all but the baseline ``delta`` (mean paired
-    difference), ``pm`` (half-width of its interval: delta ± pm) and ``verdict``, both multiplicity-adjusted.
+    difference), ``pm`` (half-width of its per-comparison interval: delta ± pm) and ``verdict`` (multiplicity-adjusted).
     The rest (raw p and verdict, bounds, minimum detectable effect, times) is in reports/comparison.csv."""
     r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
     t = table.sort_values("delta")

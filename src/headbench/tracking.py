@@ -103,6 +103,18 @@ def parent_key(variant: str, parent_params: dict) -> str:
     ).hexdigest()[:16]
 
 
+def find_parent(client, experiment_id: str, key: str) -> str | None:
+    """The run id of the parent run named by ``key`` (see parent_key), if it exists."""
+    found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
+    return found[0].info.run_id if found else None
+
+
+def numbers_and_labels(figures: dict) -> tuple[dict, dict]:
+    """Split flat figures into MLflow metrics (numbers) and tags (strings such as verdicts); None is dropped."""
+    numbers = {k: v for k, v in figures.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return numbers, {k: v for k, v in figures.items() if isinstance(v, str)}
+
+
 class RunTracker:
     """Context manager around one training run. Ends the run FINISHED, KILLED (Ctrl-C, SIGTERM)
     or FAILED, so no run stays RUNNING after the process is gone."""
@@ -128,9 +140,8 @@ class RunTracker:
         """One parent per (variant, its settings, DVC experiment): re-runs reuse it instead of adding another."""
         key = parent_key(self.variant, self.parent_params)
         client = self.mlflow.MlflowClient()
-        found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
-        if found:
-            return found[0].info.run_id
+        if (found := find_parent(client, experiment_id, key)) is not None:
+            return found
         run = client.create_run(experiment_id, run_name=self.variant, tags={**self._tags(), "headbench.parent_key": key})
         client.log_batch(run.info.run_id, params=[self.mlflow.entities.Param(k, str(v)[:6000]) for k, v in flatten(self.parent_params).items()])
         client.set_terminated(run.info.run_id, "FINISHED")
@@ -188,24 +199,22 @@ def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str,
     tags = {"headbench.stage": "aggregate", "mlflow.source.git.commit": git_commit(project_root())}
     tags.update(dvc_tags())
     with mlflow.start_run(run_name=f"aggregate {os.environ.get('DVC_EXP_NAME', 'workspace')}", tags=tags):
-        flat = flatten(summary)
-        mlflow.log_metrics({k: v for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
-        mlflow.set_tags({k: v for k, v in flat.items() if isinstance(v, str)})
+        numbers, labels = numbers_and_labels(flatten(summary))
+        mlflow.log_metrics(numbers)
+        mlflow.set_tags(labels)
         for f in files:
             mlflow.log_artifact(f)
         mlflow.log_artifacts(plots_dir, artifact_path="plots")
     if params is not None:
         client, exp = mlflow.MlflowClient(), mlflow.get_experiment_by_name(experiment)
         for name in params.variants:
-            key = parent_key(name, variant_params(params, name))
-            found = client.search_runs([exp.experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
-            if found:
-                figures = summary[name]
-                for k, v in figures.items():
-                    if isinstance(v, (int, float)) and not isinstance(v, bool):
-                        client.log_metric(found[0].info.run_id, k, v)
-                if "verdict" in figures:
-                    client.set_tag(found[0].info.run_id, "verdict", figures["verdict"])
+            parent = find_parent(client, exp.experiment_id, parent_key(name, variant_params(params, name)))
+            if parent is not None:
+                numbers, labels = numbers_and_labels(summary[name])
+                for k, v in numbers.items():
+                    client.log_metric(parent, k, v)
+                for k, v in labels.items():
+                    client.set_tag(parent, k, v)
 
 
 def init_store() -> str:
