@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from headbench.batching import TokenDataset, length_grouped_batches, make_loader
+from headbench.batching import LengthGroupedBatches, TokenDataset, make_loader
 from headbench.config import parse
 from headbench.device import autocast, grad_scaler, precision_for
 from headbench.model import build_model, build_regressor, load_encoder, load_tokenizer
@@ -53,7 +53,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
 
 
     tiny = tiny_models("bert")
-    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=8, eval_every=4, lr=1e-3)
+    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=8, eval_every=4, lr=1e-3, head_lr=1e-2)
     raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9, "reinit_layers": 2}
     p = parse(raw)
     v = p.variant("conv1d_llrd_reinit2")
@@ -100,19 +100,37 @@ def test_nan_loss_stops_with_step_variant_and_fold(tiny_models, demo_csv):
         train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, label="baseline fold 2 seed 0")
 
 
-def test_length_grouped_sampler_sees_every_row_once_in_similar_length_batches():
+@pytest.mark.parametrize("rows, batch_size", [(203, 8), (96, 16)])  # (96, 16): transformers' default would not group
+def test_length_grouped_sampler_sees_every_row_once_in_similar_length_batches(rows, batch_size):
     rng = np.random.default_rng(0)
-    lengths = rng.integers(5, 200, size=203).tolist()
-    g = torch.Generator().manual_seed(0)
-    sampler = length_grouped_batches(lengths, 8, g)
+    lengths = rng.integers(5, 200, size=rows).tolist()
+    sampler = LengthGroupedBatches(lengths, batch_size, torch.Generator().manual_seed(0))
     epochs = [list(sampler), list(sampler)]
+    random_spread = np.mean([np.ptp(rng.choice(lengths, batch_size)) for _ in range(200)])
     for batches in epochs:
+        assert len(batches) == len(sampler)
         flat = [i for b in batches for i in b]
-        assert sorted(flat) == list(range(203))
+        assert sorted(flat) == list(range(rows))
         spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
-        random_spread = np.mean([np.ptp(rng.choice(lengths, 8)) for _ in range(200)])
-        assert spread < random_spread / 4
+        assert spread < random_spread / 2
     assert epochs[0] != epochs[1]  # a new random order every epoch
+    firsts = [max(lengths[i] for i in b) for b in epochs[0]]
+    assert firsts != sorted(firsts, reverse=True)  # the batches are shuffled, not longest first
+
+
+def test_padding_to_a_multiple_keeps_every_row_once_per_epoch(tiny_models, demo_csv):
+    tok, tr_ids, *_ = data(tiny_models("bert"), demo_csv)
+    rows = np.arange(len(tr_ids), dtype=np.float32)  # the label of each row is its index
+    ds = TokenDataset(tr_ids, rows)
+    loader = make_loader(ds, tok, LengthGroupedBatches(ds.lengths, 8, torch.Generator().manual_seed(1)), pad_to_multiple_of=8)
+    for _ in range(2):
+        seen = []
+        for batch in loader:
+            assert batch["input_ids"].shape[1] % 8 == 0
+            for row, ids, mask in zip(batch["labels"].long().tolist(), batch["input_ids"], batch["attention_mask"]):
+                assert ids[mask.bool()].tolist() == tr_ids[row].tolist()  # the row itself, padding aside
+                seen.append(row)
+        assert sorted(seen) == list(range(len(tr_ids)))
 
 
 def test_dynamic_padding_gives_the_same_loss_as_max_length_padding(tiny_models, demo_csv):

@@ -1,11 +1,13 @@
 """Dynamic padding, length-grouped training batches and length-sorted evaluation batches."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 from transformers import DataCollatorWithPadding
-from transformers.trainer_pt_utils import LengthGroupedSampler
+from transformers.trainer_pt_utils import get_length_grouped_indices
 
 
 class TokenDataset(Dataset):
@@ -27,10 +29,26 @@ class TokenDataset(Dataset):
         return [len(x) for x in self.ids]
 
 
-def length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> BatchSampler:
-    """Shuffled mega-batches sorted by length inside: every row once per epoch, batches of similar length."""
-    sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=generator)
-    return BatchSampler(sampler, batch_size, drop_last=False)
+class LengthGroupedBatches(Sampler[list[int]]):
+    """Every row once per epoch, in batches of similar length, the batches in random order.
+
+    Rows are sorted by length inside shuffled mega-batches (transformers' ``get_length_grouped_indices``).
+    Its default mega-batch, a quarter of the rows, is a single batch on a dataset of fewer than 8 batches,
+    which groups nothing: here a mega-batch holds at least 4 batches. The batches are then shuffled, so the
+    learning-rate schedule does not meet the long rows first and the short rows last."""
+
+    def __init__(self, lengths: list[int], batch_size: int, generator: torch.Generator):
+        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
+        self.mega_batch_mult = max(4, min(len(self.lengths) // (batch_size * 4), 50))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self):
+        order = get_length_grouped_indices(self.lengths, self.batch_size, self.mega_batch_mult, self.generator)
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        for k in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[k]
 
 
 def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -38,6 +56,8 @@ def sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
 
 
-def make_loader(dataset: TokenDataset, tokenizer, batch_sampler, pin_memory: bool = False) -> DataLoader:
-    collate = DataCollatorWithPadding(tokenizer, padding="longest", return_tensors="pt")
+def make_loader(dataset: TokenDataset, tokenizer, batch_sampler, pad_to_multiple_of: int | None = None,
+                pin_memory: bool = False) -> DataLoader:
+    collate = DataCollatorWithPadding(tokenizer, padding="longest", pad_to_multiple_of=pad_to_multiple_of,
+                                      return_tensors="pt")
     return DataLoader(dataset, batch_sampler=batch_sampler, collate_fn=collate, pin_memory=pin_memory)

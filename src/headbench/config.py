@@ -98,6 +98,7 @@ class TrainParams:
     max_length: int
     batch_size: int
     eval_batch_size: int
+    pad_to_multiple_of: int | None
     epochs: int
     max_steps: int | None
     lr: float
@@ -251,6 +252,7 @@ def parse_train(raw: dict) -> TrainParams:
         max_length=_num(g("max_length"), "train.max_length", int, lo=8),
         batch_size=_num(g("batch_size"), "train.batch_size", int, lo=1),
         eval_batch_size=_num(g("eval_batch_size"), "train.eval_batch_size", int, lo=1),
+        pad_to_multiple_of=_num(g("pad_to_multiple_of"), "train.pad_to_multiple_of", int, lo=1, allow_none=True),
         epochs=_num(g("epochs"), "train.epochs", int, lo=1),
         max_steps=_num(g("max_steps"), "train.max_steps", int, lo=1, allow_none=True),
         lr=_num(g("lr"), "train.lr", float, lo=0, lo_open=True),

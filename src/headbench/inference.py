@@ -13,13 +13,14 @@ from headbench.io import atomic_path
 
 
 @torch.inference_mode()
-def predict(model, tokenizer, ids: list[np.ndarray], batch_size: int, device, precision: str) -> np.ndarray:
+def predict(model, tokenizer, ids: list[np.ndarray], batch_size: int, device, precision: str,
+            pad_to_multiple_of: int | None = None) -> np.ndarray:
     """Predictions in input order, computed over length-sorted batches."""
     was_training = model.training
     model.eval()
     ds = TokenDataset(ids)
     batches = sorted_batches(ds.lengths, batch_size)
-    loader = make_loader(ds, tokenizer, batches, pin_memory=device.type == "cuda")
+    loader = make_loader(ds, tokenizer, batches, pad_to_multiple_of, pin_memory=device.type == "cuda")
     out = np.empty(len(ids), dtype=np.float64)
     for idx, batch in zip(batches, loader):
         with dev.autocast(device, precision):

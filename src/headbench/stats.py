@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 BETTER, WORSE, NOISE, TOO_FEW = "better", "worse", "within noise", "not enough runs"
 MIN_RUNS = 3  # below this the run-to-run variance cannot be estimated well enough to call anything
@@ -65,6 +64,7 @@ def corrected_t(deltas, rho: float, confidence: float) -> dict:
     freedom), and the minimum detectable effect: the true difference this design would call with
     probability ``POWER`` at this noise.
     """
+    from scipy import stats as sps  # imported here: the train stage needs only rmse(), and scipy.stats costs 1.5 s
     d = np.asarray(deltas, dtype=np.float64)
     j = len(d)
     if j < MIN_RUNS:
@@ -94,6 +94,7 @@ def verdict(delta: float, p_value: float, alpha: float) -> str:
 def adjust(p_values, method: str) -> np.ndarray:
     """Multiplicity-adjusted p-values over one study's variants (Holm: family-wise error; fdr_bh:
     Benjamini-Hochberg false discovery rate; none). NaN (too few runs) stays NaN and is not counted."""
+    from scipy import stats as sps  # see corrected_t
     p = np.asarray(p_values, dtype=np.float64)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)

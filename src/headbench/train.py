@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from headbench import device as dev
 from headbench import resume
-from headbench.batching import TokenDataset, length_grouped_batches, make_loader
+from headbench.batching import LengthGroupedBatches, TokenDataset, make_loader
 from headbench.config import TrainParams
 from headbench.errors import NonFiniteLoss
 from headbench.inference import cpu_state, predict
@@ -89,12 +89,14 @@ def train(
     model.to(device)
     model.train()
     total = total_steps(len(train_ids), tp)
-    optimizer, scheduler = make_optimizer(model, tp, llrd, total, fused=device.type == "cuda")
+    # the fused AdamW kernel exists for CUDA and the CPU (measured here: the optimiser step 0.13 -> 0.03 s for MiniLM)
+    optimizer, scheduler = make_optimizer(model, tp, llrd, total, fused=device.type in ("cuda", "cpu"))
     scaler = dev.grad_scaler(device, precision)
     forward = torch.compile(model, dynamic=True) if tp.compile else model
     generator = torch.Generator().manual_seed(seed)  # the data order
     ds = TokenDataset(train_ids, train_y)
-    loader = make_loader(ds, tokenizer, length_grouped_batches(ds.lengths, tp.batch_size, generator), device.type == "cuda")
+    batches = LengthGroupedBatches(ds.lengths, tp.batch_size, generator)
+    loader = make_loader(ds, tokenizer, batches, tp.pad_to_multiple_of, pin_memory=device.type == "cuda")
     evals = Evaluations(keep_best_state=tp.checkpoint == "best_on_valid")
 
     step, start_epoch = 0, 0
@@ -104,7 +106,7 @@ def train(
         print(f"[{label}] resumed from {resume_dir} at epoch {start_epoch}, step {step}")
 
     def evaluate(epoch: int, train_loss: float, samples_per_s: float) -> None:
-        pred = predict(model, tokenizer, valid_ids, tp.eval_batch_size, device, precision)
+        pred = predict(model, tokenizer, valid_ids, tp.eval_batch_size, device, precision, tp.pad_to_multiple_of)
         row = {"step": step, "epoch": epoch, "train_loss": train_loss, "valid_rmse": rmse(pred, valid_y),
                "lr": _encoder_lr(optimizer), "samples_per_s": samples_per_s}
         evals.add(row, pred, model)
