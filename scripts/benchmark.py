@@ -16,7 +16,7 @@ def run():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--steps", type=int, default=60, help="optimiser steps per run")
-    ap.add_argument("--repeats", type=int, default=3, help="alternating (headbench, trainer) pairs")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating rounds of the three arms")
     ap.add_argument("--train-rows", type=int, default=2000)
     ap.add_argument("--valid-rows", type=int, default=400)
     ap.add_argument("--seed", type=int, default=42)

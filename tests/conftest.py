@@ -15,6 +15,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 torch.set_num_threads(1)  # tiny models gain nothing from more; keeps tests light
 
+# Variables through which a test, or a command it starts, could reach the user's own servers, experiments or runs.
+LEAKY_ENV = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE",
+             "HEADBENCH_TRACKING", "HEADBENCH_PAUSE_AT", "HEADBENCH_PAUSE_FILE")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory):
+    """Nothing a test runs reaches outside its temporary folders: no MLflow server or DVC experiment of the
+    user's, and DVC's site cache (else /var/tmp/dvc) in a temporary folder. Commands inherit this environment."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in LEAKY_ENV:
+            mp.delenv(var, raising=False)
+        mp.setenv("DVC_SITE_CACHE_DIR", str(tmp_path_factory.mktemp("dvc-site-cache")))
+        yield
+
 
 def _tiny(kind: str, path: Path) -> str:
     from transformers import (BertConfig, BertModel, DebertaV2Config, DebertaV2Model, DistilBertConfig,

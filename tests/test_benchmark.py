@@ -13,20 +13,22 @@ from headbench.config import parse
 
 
 def test_summary_pairs_ratios_by_repeat():
-    runs = [
-        {"arm": "headbench", "repeat": 0, "samples_per_s": 30.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.5},
-        {"arm": "trainer", "repeat": 0, "samples_per_s": 20.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.6},
-        {"arm": "trainer", "repeat": 1, "samples_per_s": 10.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.6},
-        {"arm": "headbench", "repeat": 1, "samples_per_s": 20.0, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": 0.5},
-    ]
+    def run(arm, rep, sps, rmse):
+        return {"arm": arm, "repeat": rep, "samples_per_s": sps, "train_seconds": 1, "wall_seconds": 2, "peak_rss_mb": 3, "valid_rmse": rmse}
+
+    runs = [run("headbench", 0, 30.0, 0.5), run("trainer", 0, 20.0, 0.6), run("trainer_grouped", 0, 25.0, 0.55),
+            run("trainer_grouped", 1, 40.0, 0.45), run("trainer", 1, 10.0, 0.6), run("headbench", 1, 20.0, 0.5)]
     s = summarize(runs)
-    assert s["speed_ratio"]["per_repeat"] == [1.5, 2.0]
-    assert s["speed_ratio"]["mean"] == 1.75 and s["speed_ratio"]["min"] == 1.5
-    assert s["headbench"]["samples_per_s"]["mean"] == 25.0 and s["valid_rmse_diff"]["per_repeat"] == pytest.approx([-0.1, -0.1])
+    assert s["speed_ratio_vs_trainer"]["per_repeat"] == [1.5, 2.0]
+    assert s["speed_ratio_vs_trainer"]["mean"] == 1.75 and s["speed_ratio_vs_trainer"]["min"] == 1.5
+    assert s["speed_ratio_vs_trainer_grouped"]["per_repeat"] == [1.2, 0.5]
+    assert s["valid_rmse_diff_vs_trainer"]["per_repeat"] == pytest.approx([-0.1, -0.1])
+    assert s["valid_rmse_diff_vs_trainer_grouped"]["per_repeat"] == pytest.approx([-0.05, 0.05])
+    assert s["headbench"]["samples_per_s"]["mean"] == 25.0
     assert math.isclose(s["trainer"]["samples_per_s"]["std"], math.sqrt(50))
 
 
-def test_benchmark_command_runs_both_arms(tiny_models, demo_csv, tmp_path):
+def test_benchmark_command_runs_the_three_arms(tiny_models, demo_csv, tmp_path):
     raw = tiny_params(tiny_models("bert"), demo_csv)
     parse(raw)  # the file below is a valid params file
     YAML().dump(raw, tmp_path / "params.yaml")
@@ -37,15 +39,17 @@ def test_benchmark_command_runs_both_arms(tiny_models, demo_csv, tmp_path):
         capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert [r["arm"] for r in result["runs"]] == ["headbench", "trainer", "trainer", "headbench"]  # alternating
+    arms = ["headbench", "trainer", "trainer_grouped"]
+    assert [r["arm"] for r in result["runs"]] == arms + arms[::-1]  # alternating
     for r in result["runs"]:
         assert r["steps"] == 3 and r["samples_per_s"] > 0 and r["peak_rss_mb"] > 100 and math.isfinite(r["valid_rmse"])
     assert result["settings"]["train_rows"] == 24 and result["settings"]["valid_rows"] == 10
-    assert len(result["summary"]["speed_ratio"]["per_repeat"]) == 2 and [r["seed"] for r in result["runs"]] == [42, 42, 43, 43]
-    assert "speed ratio headbench / trainer" in proc.stdout and (tmp_path / "bench.md").read_text().startswith(result["settings"]["model"])
+    assert len(result["summary"]["speed_ratio_vs_trainer_grouped"]["per_repeat"]) == 2
+    assert [r["seed"] for r in result["runs"]] == [42] * 3 + [43] * 3
+    assert "speed ratio headbench / trainer_grouped" in proc.stdout and (tmp_path / "bench.md").read_text().startswith(result["settings"]["model"])
 
 
 def test_benchmark_rejects_zero_steps(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--steps", "0"],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 2 and "--steps" in proc.stderr
+                          capture_output=True, text=True, cwd=tmp_path)  # not the checkout: nothing may land in its reports/
+    assert proc.returncode == 2 and "--steps" in proc.stderr and not any(tmp_path.iterdir())

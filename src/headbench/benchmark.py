@@ -1,9 +1,12 @@
-"""headbench's training engine against the Hugging Face Trainer reference: same encoder, rows, steps and settings.
+"""headbench's training engine against two Hugging Face Trainer references: same encoder, rows, steps and settings.
 
-The reference is what a user would otherwise write: `AutoModelForSequenceClassification(num_labels=1)`,
-tokenisation padded to the maximum length, `Trainer` with the same batch size, learning rate, schedule, warm-up,
-weight decay and clipping. headbench's arm uses `train.lr` for its head too, since the reference has one learning
-rate for every parameter. Each arm runs in a fresh process (so peak RSS is its own), and the arms alternate.
+The references are what a user would otherwise write: `AutoModelForSequenceClassification(num_labels=1)` and
+`Trainer` with the same batch size, learning rate, schedule, warm-up, weight decay and clipping, either
+- `trainer`: tokenisation padded to the maximum length (the plain recipe), or
+- `trainer_grouped`: `DataCollatorWithPadding` and `train_sampling_strategy="group_by_length"` (the informed one,
+  which removes the padding that headbench removes).
+headbench's arm uses `train.lr` for its head too, since the references have one learning rate for every parameter.
+Each arm runs in a fresh process (so peak RSS is its own), and the arms alternate (ABC, CBA, ...).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from headbench.data import load_dataset
 from headbench.folds import make_folds
 from headbench.stats import rmse
 
-ARMS = ("headbench", "trainer")
+ARMS = ("headbench", "trainer", "trainer_grouped")
+REFERENCES = ARMS[1:]
 
 
 def benchmark_rows(params: Params, train_rows: int, valid_rows: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
@@ -64,8 +68,8 @@ def run_headbench(params: Params, data, steps: int, seed: int) -> dict:
     }
 
 
-def run_trainer(params: Params, data, steps: int, seed: int) -> dict:
-    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+def run_trainer(params: Params, data, steps: int, seed: int, grouped: bool = False) -> dict:
+    from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, TrainingArguments
 
     from headbench.model import load_tokenizer, resolve_model_path
 
@@ -75,7 +79,7 @@ def run_trainer(params: Params, data, steps: int, seed: int) -> dict:
     tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
 
     def encode(texts, y):
-        enc = tokenizer(texts, truncation=True, max_length=tp.max_length, padding="max_length")
+        enc = tokenizer(texts, truncation=True, max_length=tp.max_length, padding=False if grouped else "max_length")
         return [{"input_ids": i, "attention_mask": m, "labels": float(t)} for i, m, t in zip(enc["input_ids"], enc["attention_mask"], y)]
 
     train_ds, valid_ds = encode(tr_text, tr_y), encode(va_text, va_y)
@@ -89,26 +93,30 @@ def run_trainer(params: Params, data, steps: int, seed: int) -> dict:
             weight_decay=tp.weight_decay, warmup_steps=int(tp.warmup_ratio * steps), lr_scheduler_type=tp.scheduler,
             max_grad_norm=tp.max_grad_norm, seed=seed, bf16=cuda and torch.cuda.is_bf16_supported(),
             eval_strategy="no", save_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True,
-            use_cpu=not cuda,
+            use_cpu=not cuda, train_sampling_strategy="group_by_length" if grouped else "random",
         )
-        trainer = Trainer(model=model, args=args, train_dataset=train_ds)
+        collator = DataCollatorWithPadding(tokenizer) if grouped else None
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds, data_collator=collator)
         out_metrics = trainer.train().metrics
         pred = trainer.predict(valid_ds).predictions.reshape(-1)
     cuda_mem = {"cuda_max_allocated_mb": torch.cuda.max_memory_allocated() / 2**20} if cuda else {}
     return {
-        "arm": "trainer", "samples_per_s": steps * tp.batch_size * tp.grad_accum_steps / out_metrics["train_runtime"],
+        "arm": "trainer_grouped" if grouped else "trainer",
+        "samples_per_s": steps * tp.batch_size * tp.grad_accum_steps / out_metrics["train_runtime"],
         "train_seconds": out_metrics["train_runtime"], "wall_seconds": time.perf_counter() - t0,
         "peak_rss_mb": _peak_rss_mb(), "valid_rmse": rmse(pred, va_y), "steps": steps, **cuda_mem,
     }
 
 
 def _run_arm(arm: str, params: Params, data, steps: int, seed: int) -> dict:
-    return {"headbench": run_headbench, "trainer": run_trainer}[arm](params, data, steps, seed)
+    if arm == "headbench":
+        return run_headbench(params, data, steps, seed)
+    return run_trainer(params, data, steps, seed, grouped=arm == "trainer_grouped")
 
 
 def run_benchmark(params: Params, steps: int, repeats: int, train_rows: int, valid_rows: int, seed: int,
                   on_result=None) -> dict:
-    """Alternate the arms (AB, BA, AB, ...), each in a fresh process; repeat r uses seed + r for both arms, so the
+    """Alternate the arms (ABC, CBA, ABC, ...), each in a fresh process; repeat r uses seed + r for both arms, so the
     spread over repeats includes seed noise. Returns every run and a summary."""
     data = benchmark_rows(params, train_rows, valid_rows)
     ctx = multiprocessing.get_context("spawn")
@@ -133,16 +141,19 @@ def summarize(runs: list[dict]) -> dict:
     out = {}
     for arm in ARMS:
         rs = [r for r in runs if r["arm"] == arm]
+        if not rs:
+            continue
         out[arm] = {k: {"mean": statistics.fmean(r[k] for r in rs), "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0}
                     for k in ("samples_per_s", "train_seconds", "wall_seconds", "peak_rss_mb", "valid_rmse")}
-    ratios, rmse_diffs = [], []
-    for rep in sorted({r["repeat"] for r in runs}):
-        pair = {r["arm"]: r for r in runs if r["repeat"] == rep}
-        if len(pair) == 2:
-            ratios.append(pair["headbench"]["samples_per_s"] / pair["trainer"]["samples_per_s"])
-            rmse_diffs.append(pair["headbench"]["valid_rmse"] - pair["trainer"]["valid_rmse"])
-    out["speed_ratio"] = _spread(ratios)
-    out["valid_rmse_diff"] = _spread(rmse_diffs)
+    for ref in REFERENCES:
+        ratios, rmse_diffs = [], []
+        for rep in sorted({r["repeat"] for r in runs}):
+            pair = {r["arm"]: r for r in runs if r["repeat"] == rep}
+            if "headbench" in pair and ref in pair:
+                ratios.append(pair["headbench"]["samples_per_s"] / pair[ref]["samples_per_s"])
+                rmse_diffs.append(pair["headbench"]["valid_rmse"] - pair[ref]["valid_rmse"])
+        out[f"speed_ratio_vs_{ref}"] = _spread(ratios)
+        out[f"valid_rmse_diff_vs_{ref}"] = _spread(rmse_diffs)
     return out
 
 
@@ -164,10 +175,8 @@ def format_summary(result: dict) -> str:
         a = s[arm]
         lines.append(f"| {arm} | " + " | ".join(f"{a[k]['mean']:.{p}f} ± {a[k]['std']:.{p}f}" for k, p in
                      (("samples_per_s", 2), ("train_seconds", 1), ("wall_seconds", 1), ("peak_rss_mb", 0), ("valid_rmse", 4))) + " |")
-    r = s["speed_ratio"]
-    lines.append(f"speed ratio headbench / trainer (samples/s, paired per repeat): {r['mean']:.2f} ± {r['std']:.2f} "
-                 f"(min {r['min']:.2f}, max {r['max']:.2f})")
-    d = s["valid_rmse_diff"]
-    lines.append(f"valid RMSE headbench - trainer (paired per repeat): {d['mean']:+.4f} ± {d['std']:.4f} "
-                 f"(min {d['min']:+.4f}, max {d['max']:+.4f})")
+    for ref in REFERENCES:
+        r, d = s[f"speed_ratio_vs_{ref}"], s[f"valid_rmse_diff_vs_{ref}"]
+        lines.append(f"speed ratio headbench / {ref} (samples/s, paired per repeat): {r['mean']:.2f} ± {r['std']:.2f} "
+                     f"(min {r['min']:.2f}, max {r['max']:.2f}); valid RMSE headbench - {ref}: {d['mean']:+.4f} ± {d['std']:.4f}")
     return "\n".join(lines)
