@@ -18,7 +18,7 @@ def test_only_the_baselines_recipe_with_other_seeds_is_an_aa_control():
 
 def table(aa_verdict):
     row = dict(head="cls", options="-", oof_rmse=0.6, oof_rmse_std_seeds=0.01, seeds=1, fold_rmse={"0": 0.6, "1": 0.6, "2": 0.6},
-               train_seconds=60.0, runs=3, se=0.01, p_value=0.01, p_adjusted=0.02, mde=0.03, verdict_raw=aa_verdict)
+               train_seconds=60.0, eval_seconds=6.0, wall_seconds=100.0, runs=3, se=0.01, p_value=0.01, p_adjusted=0.02, mde=0.03, verdict_raw=aa_verdict)
     return pd.DataFrame([
         {**row, "variant": "baseline", "aa_control": False, "delta": 0.0, "ci_low": 0.0, "ci_high": 0.0, "verdict": "baseline"},
         {**row, "variant": "baseline_aa", "aa_control": True, "delta": -0.03, "ci_low": -0.05, "ci_high": -0.01, "verdict": aa_verdict},
@@ -36,6 +36,7 @@ def test_an_aa_control_called_better_warns_loudly_and_one_within_noise_does_not(
     md = markdown(quiet, params)
     assert "| baseline_aa (A/A) |" in md and "Holm" in md
     assert "needs ≥ 3 paired runs" in md.split("| one_run |")[1].split("\n")[0]
+    assert md.split("\n| baseline |")[1].split("\n")[0].endswith("| 1.7 min (60%, 6%) |")  # wall, training and evaluation shares
 
 
 def test_best_on_valid_labels_the_figures_optimistic():

@@ -30,6 +30,9 @@ def evaluate_variant(params: Params, variant: str, runs: str | Path, out_dir: st
     summary = fold_table(oof)
     summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))
     summary["samples_per_s"] = float(np.mean([m["samples_per_s"] for m in run_metrics]))
+    # where the runs' wall time went (start-up, data, model, tracking, train, eval, write), summed over the runs
+    laps = sorted({k for m in run_metrics for k in m if k.startswith("time_")})
+    summary["time_s"] = {k.removeprefix("time_").removesuffix("_s"): float(sum(m.get(k, 0.0) for m in run_metrics)) for k in laps}
     write_csv(Path(out_dir) / "oof.csv", oof)
     write_csv(Path(out_dir) / "history.csv", pd.concat(histories, ignore_index=True))
     write_json(Path(out_dir) / "summary.json", summary)

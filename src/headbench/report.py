@@ -50,7 +50,8 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
         m = json.loads((Path(eval_dir) / name / "summary.json").read_text())
         rows.append({"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
                      "oof_rmse_std_seeds": m["oof_rmse_std_seeds"], "seeds": m["seeds"], "fold_rmse_std": m["fold_rmse_std"],
-                     "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa})
+                     "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa,
+                     **{f"{lap}_seconds": m.get("time_s", {}).get(lap, np.nan) for lap in ("wall", "eval")}})
     table = pd.DataFrame(rows).merge(deltas, on="variant", how="left")
     is_base = table["variant"] == base
     table.loc[is_base, ["delta", "ci_low", "ci_high"]] = 0.0
@@ -90,13 +91,22 @@ def summary_metrics(table: pd.DataFrame) -> dict:
 
 
 DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_seeds", "seeds", "runs",
-                  "delta", "ci_low", "ci_high", "p_value", "verdict_raw", "p_adjusted", "verdict", "mde", "train_seconds"]
+                  "delta", "ci_low", "ci_high", "p_value", "verdict_raw", "p_adjusted", "verdict", "mde", "train_seconds",
+                  "eval_seconds", "wall_seconds"]
 
 
 def detail(table: pd.DataFrame) -> pd.DataFrame:
     """Every figure of the comparison, one row per variant (reports/comparison.csv)."""
     folds = pd.DataFrame([{f"fold{k}_rmse": v for k, v in r.items()} for r in table["fold_rmse"]], index=table.index)
     return pd.concat([table[DETAIL_COLUMNS], folds], axis=1)
+
+
+def _time(r) -> str:
+    """The runs' wall time with the shares of training and evaluation; runs from before the time breakdown
+    existed have training time only."""
+    if pd.isna(r.wall_seconds) or r.wall_seconds <= 0:
+        return f"{r.train_seconds / 60:.1f} min training"
+    return f"{r.wall_seconds / 60:.1f} min ({r.train_seconds / r.wall_seconds:.0%}, {r.eval_seconds / r.wall_seconds:.0%})"
 
 
 def markdown(table: pd.DataFrame, params: Params) -> str:
@@ -107,7 +117,7 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
     rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
     lines = [
         f"| variant | head | options | {rmse_head} (mean ± std over seeds) | runs | Δ vs {st.baseline} [{pct}% CI] | p ({adj}) "
-        f"| verdict ({adj}) | smallest callable Δ | per-fold RMSE | train time |",
+        f"| verdict ({adj}) | smallest callable Δ | per-fold RMSE | time: runs' wall (training, evaluation) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.sort_values("oof_rmse").itertuples():
@@ -120,7 +130,7 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
             delta, p, mde, runs = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adjusted:.3f}", f"{r.mde:.4f}", f"{int(r.runs)}"
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
         lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) | {runs} "
-                     f"| {delta} | {p} | {r.verdict} | {mde} | {folds} | {r.train_seconds / 60:.1f} min |")
+                     f"| {delta} | {p} | {r.verdict} | {mde} | {folds} | {_time(r)} |")
     note = [
         "",
         f"Δ < 0 is better: the mean over runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and seed. The {pct}% "
