@@ -31,6 +31,19 @@ def isolated_environment(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session")
+def mlflow_on_postgres(tmp_path_factory):
+    """One MLflow tracking server on a real PostgreSQL cluster for the session (tests use their own experiments)."""
+    from servers import mlflow_server, postgres, postgres_bin
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is missing: .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with postgres() as db, mlflow_server(db, tmp_path_factory.mktemp("mlartifacts")) as uri:
+        yield uri
+
+
 def _tiny(kind: str, path: Path) -> str:
     from transformers import (BertConfig, BertModel, DebertaV2Config, DebertaV2Model, DistilBertConfig,
                               DistilBertModel, ElectraConfig, ElectraModel, RobertaConfig, RobertaModel)

@@ -39,3 +39,45 @@ def test_store_is_anchored_at_the_user_repo_in_queued_experiments(monkeypatch, t
     monkeypatch.setenv("DVC_ROOT", str(tmp_path / "repo" / ".dvc" / "tmp" / "exps" / "tmpabc123"))
     assert project_root() == tmp_path / "repo"
     assert tracking.tracking_uri() == f"sqlite:///{tmp_path / 'repo' / 'mlflow.db'}"
+
+
+CONCURRENT_RUN = """
+import sys
+from headbench.tracking import RunTracker
+fold = int(sys.argv[1])
+with RunTracker("concurrency", "v", fold, 0, {"fold": fold}, {"same": "settings"}) as run:
+    run.log_metrics({"valid_rmse": 0.5 + fold}, step=1)
+"""
+
+
+def test_concurrent_workers_on_a_postgresql_server_share_one_parent_run(mlflow_on_postgres, tmp_path):
+    """Workers that start a variant's runs at the same moment, as parallel workers do, each find no parent and
+    create one (held at that point until all have got there): the store must still end with one parent and every
+    child under it."""
+    import os
+    import subprocess
+    import sys
+
+    import mlflow
+
+    n = 4
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, str(k)],
+                              env={**os.environ, "MLFLOW_TRACKING_URI": mlflow_on_postgres, "HEADBENCH_PAUSE_AT": "parent v",
+                                   "HEADBENCH_PAUSE_FILE": str(tmp_path / f"at-{k}"), "HEADBENCH_RESUME_FILE": str(go)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in range(n)]
+    deadline = time.time() + 300
+    while not all((tmp_path / f"at-{k}").exists() for k in range(n)):  # every worker found no parent
+        assert time.time() < deadline and all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        time.sleep(0.1)
+    go.write_text("")
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    client = mlflow.MlflowClient(mlflow_on_postgres)
+    runs = client.search_runs([client.get_experiment_by_name("concurrency").experiment_id])
+    parents = [r for r in runs if "headbench.parent_key" in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1, [(r.info.run_id, r.info.start_time) for r in parents]
+    assert len(children) == n and all(r.info.status == "FINISHED" for r in children)
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
+    assert sorted(r.data.metrics["valid_rmse"] for r in children) == [0.5 + k for k in range(n)]

@@ -1,6 +1,7 @@
 """A study split across parallel workers (worktrees sharing the DVC cache) equals the sequential study."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,20 @@ from headbench.workers import split
 BIN = Path(sys.executable).parent
 
 
-def sh(cmd, cwd):
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
-    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env, timeout=900)
+def env(**extra) -> dict:
+    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", **extra}
+
+
+def sh(cmd, cwd, **extra_env):
+    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env(**extra_env), timeout=900)
     assert res.returncode == 0, f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     return res.stdout
 
 
-def tiny_study(root: Path, model_dir: str) -> Path:
+def tiny_study(root: Path, model_dir: str, tracking: bool = False) -> Path:
     copy_repo(root)
     raw = tiny_params(model_dir, "data/demo/train.csv", save_checkpoint=False)
+    raw["tracking"]["enabled"] = tracking
     raw["demo"]["rows"] = 45
     raw["variants"] = {"baseline": {"head": "cls"}, "mean": {"head": "mean"}}
     YAML().dump(raw, root / "params.yaml")
@@ -39,21 +44,86 @@ def test_split_gives_every_stage_to_exactly_one_worker():
 
 
 @pytest.mark.slow
-def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(tmp_path, tiny_models):
+def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(tmp_path, tiny_models, mlflow_on_postgres):
+    """The team set-up: two workers in worktrees sharing one DVC cache, both logging to one MLflow server on PostgreSQL."""
+    import mlflow
+
     model = tiny_models("bert")
     seq = tiny_study(tmp_path / "seq", model)
     sh("dvc repro", seq)
-    par = tiny_study(tmp_path / "par", model)
-    out = sh("python scripts/study.py --workers 2", par)
+    par = tiny_study(tmp_path / "par", model, tracking=True)
+    out = sh("python scripts/study.py --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
     assert "dvc repro: 0 train stages ran in the main checkout" in out, out[-3000:]
     assert "is cached - skipping run" in out
     read = lambda root: json.loads((root / "metrics/summary.json").read_text())
     assert read(par) == read(seq)
-    detail = lambda root: pd.read_csv(root / "reports/comparison.csv").drop(columns="train_seconds")
+    detail = lambda root: pd.read_csv(root / "reports/comparison.csv").drop(columns=["train_seconds", "eval_seconds", "wall_seconds"])
     pd.testing.assert_frame_equal(detail(par), detail(seq))
     logs = [(par / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text() for k in (0, 1)]
     assert all("Running stage 'train@" in log for log in logs)  # both workers trained
     # launching again finds everything in the run-cache
-    again = sh("python scripts/study.py --workers 2", par)
+    client = mlflow.MlflowClient(mlflow_on_postgres)
+    runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id])
+    parents = [r for r in runs if "headbench.parent_key" in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert sorted(r.data.tags["headbench.variant"] for r in parents) == ["baseline", "mean"]
+    assert len(children) == 6 and all(r.info.status == "FINISHED" for r in children)
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {r.info.run_id for r in parents}
+    assert all(len(client.get_metric_history(r.info.run_id, "valid_rmse")) >= 1 for r in children)
+    summary = read(par)
+    assert {r.data.tags["headbench.variant"]: r.data.metrics["rmse"] for r in parents} == pytest.approx(
+        {v: summary[v]["rmse"] for v in ("baseline", "mean")})  # the aggregate wrote each variant's figures there
+    again = sh("python scripts/study.py --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
     assert "Running stage 'train@" not in "".join((par / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text().split("===")[-1] for k in (0, 1))
     assert "0 train stages ran" in again
+
+
+def worker_logs(root: Path) -> list[str]:
+    return [(root / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text() for k in (0, 1)]
+
+
+@pytest.mark.slow
+def test_a_killed_worker_loses_nothing_finished_and_relaunching_trains_only_the_rest(tmp_path, tiny_models):
+    import signal
+    import time
+
+    par = tiny_study(tmp_path / "par", tiny_models("bert"))
+    # round-robin over baseline-0,1,2, mean-0,1,2: worker 0 gets baseline-0, baseline-2, mean-1
+    pause = tmp_path / "paused"
+    proc = subprocess.Popen([sys.executable, "scripts/study.py", "--workers", "2", "--no-repro"], cwd=par,
+                            env=env(HEADBENCH_PAUSE_AT="start mean-1-42", HEADBENCH_PAUSE_FILE=str(pause)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 600
+    while not pause.exists():
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(0.2)  # the pid is written
+    os.killpg(os.getpgid(int(pause.read_text())), signal.SIGTERM)  # worker 0's `dvc repro` and its training
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1 and "FAILED train@mean-1-42 (worker 0" in err, (out, err)
+    first = worker_logs(par)
+    finished = sorted(set(re.findall(r"Running stage 'train@([\w-]+)'", "".join(first))) - {"mean-1-42"})
+    assert finished == ["baseline-0-42", "baseline-1-42", "baseline-2-42", "mean-0-42", "mean-2-42"]
+    again = sh("python scripts/study.py --workers 2", par)
+    retrained = [stage for log, old in zip(worker_logs(par), first, strict=True)
+                 for stage in re.findall(r"Running stage 'train@([\w-]+)'", log[len(old):])]  # this launch's part
+    assert retrained == ["mean-1-42"], retrained  # nothing finished is trained twice
+    assert "dvc repro: 0 train stages ran in the main checkout" in again
+    assert json.loads((par / "metrics/summary.json").read_text())["runs"] == 3
+
+
+@pytest.mark.slow
+def test_nodes_sharing_only_a_dvc_remote_then_repro_trains_nothing(tmp_path, tiny_models):
+    """The README's SLURM recipe with two "nodes" (clones with their own caches) and a local-folder remote."""
+    main = tiny_study(tmp_path / "main", tiny_models("bert"))
+    sh(f"dvc remote add -d shared {tmp_path / 'remote'} && git add -A && git -c user.email=t@t -c user.name=t commit -qm remote", main)
+    stages = [s for s in sh("dvc stage list --name-only", main).split() if s.startswith("train@")]
+    for k in (0, 1):
+        node = tmp_path / f"node{k}"
+        sh(f"git clone -q {main} {node}", tmp_path)
+        sh("dvc repro split", node)  # deterministic: every node makes the same folds
+        sh(" && ".join(f"dvc repro --single-item {s}" for s in stages[k::2]), node)
+        sh("dvc push --run-cache", node)
+    out = sh("dvc fetch --run-cache && dvc repro --pull", main)
+    assert "Running stage 'train@" not in out and out.count("is cached - skipping run") >= len(stages), out[-3000:]
+    assert json.loads((main / "metrics/summary.json").read_text())["runs"] == 3

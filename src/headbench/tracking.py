@@ -13,6 +13,7 @@ from pathlib import Path
 
 from headbench.config import Params
 from headbench.errors import TrackingError
+from headbench.pause import pause_point
 
 DISABLE_ENV = "HEADBENCH_TRACKING"
 DVC_TAGS = ("DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE")
@@ -104,9 +105,10 @@ def parent_key(variant: str, parent_params: dict) -> str:
 
 
 def find_parent(client, experiment_id: str, key: str) -> str | None:
-    """The run id of the parent run named by ``key`` (see parent_key), if it exists."""
-    found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=1)
-    return found[0].info.run_id if found else None
+    """The run id of the parent run named by ``key`` (see parent_key), if it exists. Should concurrent workers have
+    created several, the oldest (start time, then run id): every worker picks the same one."""
+    found = client.search_runs([experiment_id], filter_string=f"tags.`headbench.parent_key` = '{key}'", max_results=100)
+    return min(found, key=lambda r: (r.info.start_time, r.info.run_id)).info.run_id if found else None
 
 
 def numbers_and_labels(figures: dict) -> tuple[dict, dict]:
@@ -142,10 +144,16 @@ class RunTracker:
         client = self.mlflow.MlflowClient()
         if (found := find_parent(client, experiment_id, key)) is not None:
             return found
+        pause_point(f"parent {self.variant}")
         run = client.create_run(experiment_id, run_name=self.variant, tags={**self._tags(), "headbench.parent_key": key})
         client.log_batch(run.info.run_id, params=[self.mlflow.entities.Param(k, str(v)[:6000]) for k, v in flatten(self.parent_params).items()])
         client.set_terminated(run.info.run_id, "FINISHED")
-        return run.info.run_id
+        # Another worker may have created the same parent meanwhile: each keeps the oldest and deletes its own if
+        # that is newer, so a study has one parent per variant however its workers interleave.
+        chosen = find_parent(client, experiment_id, key)
+        if chosen != run.info.run_id:
+            client.delete_run(run.info.run_id)
+        return chosen
 
     def __enter__(self):
         try:
