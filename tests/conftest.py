@@ -17,7 +17,7 @@ torch.set_num_threads(1)  # tiny models gain nothing from more; keeps tests ligh
 
 # Variables through which a test, or a command it starts, could reach the user's own servers, experiments or runs.
 LEAKY_ENV = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE",
-             "HEADBENCH_TRACKING", "HEADBENCH_PAUSE_AT", "HEADBENCH_PAUSE_FILE")
+             "HEADBENCH_TRACKING", "HEADBENCH_PAUSE_AT", "HEADBENCH_PAUSE_FILE", "HEADBENCH_RESUME_FILE")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -97,7 +97,6 @@ def test_a_killed_worker_loses_nothing_finished_and_relaunching_trains_only_the_
     while not pause.exists():
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
         time.sleep(0.1)
-    time.sleep(0.2)  # the pid is written
     os.killpg(os.getpgid(int(pause.read_text())), signal.SIGTERM)  # worker 0's `dvc repro` and its training
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1 and "FAILED train@mean-1-42 (worker 0" in err, (out, err)

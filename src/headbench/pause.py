@@ -12,7 +12,10 @@ from pathlib import Path
 
 def pause_point(name: str) -> None:
     if os.environ.get("HEADBENCH_PAUSE_AT") == name:
-        Path(os.environ["HEADBENCH_PAUSE_FILE"]).write_text(str(os.getpid()))
+        at = Path(os.environ["HEADBENCH_PAUSE_FILE"])
+        tmp = at.with_name(f".{at.name}.{os.getpid()}")
+        tmp.write_text(str(os.getpid()))
+        os.replace(tmp, at)  # whoever sees the file can read the whole pid
         resume = os.environ.get("HEADBENCH_RESUME_FILE")
         while not (resume and Path(resume).exists()):
             time.sleep(0.05)
