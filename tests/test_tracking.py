@@ -81,3 +81,47 @@ def test_concurrent_workers_on_a_postgresql_server_share_one_parent_run(mlflow_o
     assert len(children) == n and all(r.info.status == "FINISHED" for r in children)
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
     assert sorted(r.data.metrics["valid_rmse"] for r in children) == [0.5 + k for k in range(n)]
+
+
+SIDE_PROCESS_RUN = """
+import os, signal, sys
+from headbench.tracking import RunTracker
+tracker = RunTracker("side", "v", 0, 0, {"fold": 0}, {"same": "settings"})
+if sys.argv[1] == "bad-input":
+    raise SystemExit(2)  # a stage that stops on its input, before the run starts
+with tracker as run:
+    run.log_metrics({"valid_rmse": 0.25}, step=1)
+    if sys.argv[1] == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup at all: the side process sees its input end
+"""
+
+
+@pytest.mark.parametrize("how, expected", [("finished", ["FINISHED"]), ("killed", ["KILLED"]), ("bad-input", [])])
+def test_the_side_process_ends_every_run_as_its_stage_ended(tmp_path, how, expected):
+    """MLflow lives in a side process of the stage: a finished stage's run is FINISHED with its metrics, a stage
+    killed outright (SIGKILL, no handler runs) leaves a KILLED run instead of one RUNNING for ever, and a stage that
+    stops before its run starts (bad input) writes nothing to the store."""
+    import os
+    import subprocess
+    import sys
+
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = subprocess.run([sys.executable, "-c", SIDE_PROCESS_RUN, how], env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == {"finished": 0, "killed": -9, "bad-input": 2}[how], proc.stderr
+    deadline = time.time() + 60  # after a SIGKILL the side process ends the run on its own
+    while True:
+        client = mlflow.MlflowClient(uri)
+        exp = client.get_experiment_by_name("side")
+        runs = client.search_runs([exp.experiment_id]) if exp else []
+        children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+        if [r.info.status for r in children] == expected or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert [r.info.status for r in children] == expected
+    if how == "bad-input":
+        assert runs == []
+    else:
+        assert children[0].data.metrics["valid_rmse"] == 0.25

@@ -68,13 +68,19 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     metrics.json start at the process, so it includes the imports."""
     clock = Clock(started)
     pause_point(f"start {variant_name}-{fold}-{seed}")
+    from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled, variant_params
+
+    variant = check_run_args(params, variant_name, fold, seed)
+    parent_params = variant_params(params, variant_name)
+    tracker = (  # made first: its side process opens MLflow while this one imports torch and loads the model
+        RunTracker(params.tracking.experiment, variant_name, fold, seed, {**parent_params, "fold": fold, "seed": seed}, parent_params)
+        if tracking_enabled(params.tracking.enabled) else NullTracker()
+    )
     from headbench.model import build_model, check_max_length, load_config, load_tokenizer
     from headbench.tokens import tokenize
-    from headbench.tracking import NullTracker, RunTracker, project_root, tracking_enabled, variant_params
     from headbench.inference import save_checkpoint
     from headbench.train import seed_everything, train
 
-    variant = check_run_args(params, variant_name, fold, seed)
     clock.lap("startup")
     tp, mp = params.train, params.model
     config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
@@ -92,18 +98,11 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     run_seed = seed + variant.seed_offset  # outputs keep the nominal seed, so runs pair by (fold, seed)
     seed_everything(run_seed)
     model = build_model(mp, variant)
-
-    parent_params = variant_params(params, variant_name)
-    run_params = {**parent_params, "fold": fold, "seed": seed}
-    tracker = (
-        RunTracker(params.tracking.experiment, variant_name, fold, seed, run_params, parent_params)
-        if tracking_enabled(params.tracking.enabled) else NullTracker()
-    )
     clock.lap("model")
     label = f"{variant_name} fold {fold} seed {seed}"
     resume_dir = project_root() / ".resume" / variant_name / f"fold{fold}-seed{seed}"
     with tracker:
-        clock.lap("tracking")  # MLflow run set-up
+        clock.lap("tracking")  # waiting for the MLflow run (set up in a side process)
         result = train(
             model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
             tp, run_seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,

@@ -4,10 +4,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 import warnings
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 
@@ -118,58 +121,46 @@ def numbers_and_labels(figures: dict) -> tuple[dict, dict]:
 
 
 class RunTracker:
-    """Context manager around one training run. Ends the run FINISHED, KILLED (Ctrl-C, SIGTERM)
-    or FAILED, so no run stays RUNNING after the process is gone."""
+    """Context manager around one training run. Ends the run FINISHED, KILLED (Ctrl-C, SIGTERM, or the stage
+    process gone without a word) or FAILED, so no run stays RUNNING after the process is gone.
+
+    MLflow lives in a side process (`serve`), started when the tracker is made: importing MLflow and opening its
+    SQL store takes ~2 s, which it spends on the second core while the stage imports torch and loads the model.
+    Nothing is written to the store before `__enter__`, so a stage that fails on its input leaves no run.
+    Metrics go to the side process without waiting; a logging failure fails the stage when the run ends."""
 
     def __init__(self, experiment: str, variant: str, fold: int, seed: int, params: dict, parent_params: dict):
-        import mlflow
-
-        self.mlflow = mlflow
         self.uri = tracking_uri()
         check_reachable(self.uri)
-        mlflow.set_tracking_uri(self.uri)
-        self.experiment, self.variant, self.fold, self.seed = experiment, variant, fold, seed
-        self.params, self.parent_params = params, parent_params
-        self.root = project_root()
-        self.run = None
+        root = project_root()
+        tags = {"headbench.variant": variant, "mlflow.source.git.commit": git_commit(root), **dvc_tags()}
+        self.request = {"experiment": experiment, "variant": variant, "fold": fold, "seed": seed,
+                        "params": flatten(params), "parent_params": flatten(parent_params), "tags": tags,
+                        "parent_key": parent_key(variant, parent_params)}
+        self.proc = subprocess.Popen([sys.executable, "-c", "from headbench.tracking import serve; serve()", self.uri],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
+        self._entered = False
+        weakref.finalize(self, _stop_unused, self.proc)
 
-    def _tags(self) -> dict:
-        tags = {"headbench.variant": self.variant, "mlflow.source.git.commit": git_commit(self.root)}
-        tags.update(dvc_tags())
-        return tags
+    def _send(self, message: dict) -> None:
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
 
-    def _parent_id(self, experiment_id: str) -> str:
-        """One parent per (variant, its settings, DVC experiment): re-runs reuse it instead of adding another."""
-        key = parent_key(self.variant, self.parent_params)
-        client = self.mlflow.MlflowClient()
-        if (found := find_parent(client, experiment_id, key)) is not None:
-            return found
-        pause_point(f"parent {self.variant}")
-        run = client.create_run(experiment_id, run_name=self.variant, tags={**self._tags(), "headbench.parent_key": key})
-        client.log_batch(run.info.run_id, params=[self.mlflow.entities.Param(k, str(v)[:6000]) for k, v in flatten(self.parent_params).items()])
-        client.set_terminated(run.info.run_id, "FINISHED")
-        # Another worker may have created the same parent meanwhile: each keeps the oldest and deletes its own if
-        # that is newer, so a study has one parent per variant however its workers interleave.
-        chosen = find_parent(client, experiment_id, key)
-        if chosen != run.info.run_id:
-            client.delete_run(run.info.run_id)
-        return chosen
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        return json.loads(line) if line else {"error": f"the MLflow process ended (exit code {self.proc.wait()})"}
 
     def __enter__(self):
-        try:
-            exp = self.mlflow.set_experiment(self.experiment)
-            parent = self._parent_id(exp.experiment_id)
-            tags = {**self._tags(), "headbench.fold": str(self.fold), "headbench.seed": str(self.seed)}
-            self.run = self.mlflow.start_run(run_name=f"{self.variant}-fold{self.fold}-seed{self.seed}", parent_run_id=parent, tags=tags)
-            self.mlflow.log_params({k: str(v)[:6000] for k, v in flatten(self.params).items()})
-        except TrackingError:
-            raise
-        except Exception as exc:  # any store failure, before training starts
-            raise TrackingError(f"MLflow tracking at {self.uri} failed: {type(exc).__name__}: {exc}") from None
+        self._send(self.request)
+        answer = self._answer()
+        if "error" in answer:
+            self.proc.wait()
+            raise TrackingError(f"MLflow tracking at {self.uri} failed: {answer['error']}")
+        self._entered, self.run_id = True, answer["run_id"]
         return self
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
-        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+        self._send({"metrics": {k: float(v) for k, v in metrics.items()}, "step": step})
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -178,8 +169,98 @@ class RunTracker:
             status = "KILLED"
         else:
             status = "FAILED"
-        self.mlflow.end_run(status=status)
+        try:
+            self._send({"end": status})
+            self.proc.stdin.close()
+            answer = self._answer()
+            self.proc.wait()
+        except BrokenPipeError:
+            answer = {"error": f"the MLflow process ended (exit code {self.proc.wait()})"}
+        if "error" in answer and exc_type is None:
+            raise TrackingError(f"MLflow tracking at {self.uri} failed: {answer['error']}")
         return False
+
+
+def _stop_unused(proc: subprocess.Popen) -> None:
+    """A tracker never entered (the stage failed before training) stops its side process; it wrote nothing."""
+    if proc.poll() is None:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _open_run(mlflow, request: dict) -> str:
+    """Set up one training run as the request says: the variant's parent (found or made), the run under it, its params."""
+    client = mlflow.MlflowClient()
+    experiment_id = mlflow.set_experiment(request["experiment"]).experiment_id
+    key, variant = request["parent_key"], request["variant"]
+    parent = find_parent(client, experiment_id, key)
+    if parent is None:
+        pause_point(f"parent {variant}")
+        run = client.create_run(experiment_id, run_name=variant, tags={**request["tags"], "headbench.parent_key": key})
+        client.log_batch(run.info.run_id, params=[mlflow.entities.Param(k, str(v)[:6000]) for k, v in request["parent_params"].items()])
+        client.set_terminated(run.info.run_id, "FINISHED")
+        # Another worker may have created the same parent meanwhile: each keeps the oldest and deletes its own if
+        # that is newer, so a study has one parent per variant however its workers interleave.
+        parent = find_parent(client, experiment_id, key)
+        if parent != run.info.run_id:
+            client.delete_run(run.info.run_id)
+    tags = {**request["tags"], "headbench.fold": str(request["fold"]), "headbench.seed": str(request["seed"])}
+    run = mlflow.start_run(run_name=f"{variant}-fold{request['fold']}-seed{request['seed']}", parent_run_id=parent, tags=tags,
+                           experiment_id=experiment_id)
+    mlflow.log_params({k: str(v)[:6000] for k, v in request["params"].items()})
+    return run.info.run_id
+
+
+def serve() -> None:
+    """The side process of a RunTracker: one JSON request per line on stdin, answers on stdout. It ignores SIGINT
+    and SIGTERM (they reach the whole process group) and ends its run as the stage says, or KILLED at end of input."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    out = sys.stdout
+    sys.stdout = sys.stderr  # MLflow's own prints must not mix with the answers
+    import mlflow
+
+    uri = sys.argv[1]
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.MlflowClient(uri).search_experiments(max_results=1)  # the store's import and connection, ahead of time
+    except Exception as exc:
+        early_failure = f"{type(exc).__name__}: {exc}"
+    else:
+        early_failure = None
+
+    def answer(message: dict) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    line = sys.stdin.readline()
+    if not line:
+        return  # the stage stopped before training (bad input): nothing was written
+    request = json.loads(line)
+    if early_failure:
+        answer({"error": early_failure})
+        return
+    try:
+        run_id = _open_run(mlflow, request)
+    except Exception as exc:  # any store failure, before training starts
+        answer({"error": f"{type(exc).__name__}: {exc}"})
+        return
+    answer({"run_id": run_id})
+    status, failure = "KILLED", None
+    for line in sys.stdin:
+        message = json.loads(line)
+        if "end" in message:
+            status = message["end"]
+            break
+        try:
+            mlflow.log_metrics(message["metrics"], step=message["step"])
+        except Exception as exc:
+            failure = failure or f"{type(exc).__name__}: {exc}"
+    mlflow.end_run(status=status if failure is None else "FAILED")
+    answer({"error": failure} if failure else {"ended": status})
 
 
 class NullTracker:
