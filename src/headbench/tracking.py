@@ -139,7 +139,6 @@ class RunTracker:
                         "parent_key": parent_key(variant, parent_params)}
         self.proc = subprocess.Popen([sys.executable, "-c", "from headbench.tracking import serve; serve()", self.uri],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
-        self._entered = False
         weakref.finalize(self, _stop_unused, self.proc)
 
     def _send(self, message: dict) -> None:
@@ -156,7 +155,7 @@ class RunTracker:
         if "error" in answer:
             self.proc.wait()
             raise TrackingError(f"MLflow tracking at {self.uri} failed: {answer['error']}")
-        self._entered, self.run_id = True, answer["run_id"]
+        self.run_id = answer["run_id"]
         return self
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
