@@ -78,6 +78,27 @@ def test_unknown_head_lists_valid_heads(raw):
         parse(raw)
 
 
+def test_stages_after_training_read_params_without_importing_torch(raw, tmp_path):
+    """evaluate and aggregate skip the head checks (the train stages made them), which would import torch (~3 s
+    per stage); everything else is still checked."""
+    import subprocess
+    import sys
+
+    from ruamel.yaml import YAML
+
+    raw["variants"]["baseline"]["head"] = "nope"
+    YAML().dump(raw, tmp_path / "params.yaml")
+    code = ("import sys; from headbench.config import load_params; p = load_params(sys.argv[1], heads=False); "
+            "print(p.variants['baseline'].head, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "params.yaml")], capture_output=True, text=True)
+    assert out.stdout.split() == ["nope", "False"], out.stderr
+    with pytest.raises(ParamError, match="valid heads"):
+        load_params(tmp_path / "params.yaml")
+    raw["variants"]["baseline"]["llrd"] = 2
+    with pytest.raises(ParamError, match="variants.baseline.llrd"):
+        parse(raw, heads=False)
+
+
 def test_unknown_variant_lists_defined_ones(raw):
     with pytest.raises(ParamError, match="defined variants"):
         parse(raw).variant("nope")

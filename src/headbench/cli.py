@@ -1,6 +1,7 @@
 """Shared command-line plumbing for the stage scripts: clear errors, non-zero exits, signals."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -11,6 +12,14 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"received signal {signal.Signals(signum).name}")
 
 
+def _exit(code: int) -> None:
+    """Leave without the interpreter's teardown: every output is written and closed by now, and tearing down
+    torch and transformers costs ~1.7 s per stage process on these CPUs (36 train stages in the default run)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(fn) -> None:
     """Run ``fn()``: a user error prints one line and exits 2; SIGINT/SIGTERM exit 130 after cleanup."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -18,7 +27,8 @@ def main(fn) -> None:
         fn()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _exit(2)
     except KeyboardInterrupt as exc:
         print(f"interrupted ({exc or 'SIGINT'}): no partial outputs were written", file=sys.stderr)
-        sys.exit(130)
+        _exit(130)
+    _exit(0)

@@ -272,16 +272,17 @@ def parse_train(raw: dict) -> TrainParams:
     )
 
 
-def parse_variant(name: str, v: Any) -> Variant:
-    from headbench.heads import validate_head  # heads own their option names
-
+def parse_variant(name: str, v: Any, heads: bool = True) -> Variant:
     key = f"variants.{name}"
     _require(isinstance(v, dict), key, "must be a mapping with at least `head`")
     _no_unknown(v, key, VARIANT_KEYS)
     head = v.get("head")
     options = v.get("head_options") or {}
     _require(isinstance(options, dict), f"{key}.head_options", "must be a mapping")
-    validate_head(head, dict(options), key)
+    if heads:
+        from headbench.heads import validate_head  # heads own their option names (and import torch)
+
+        validate_head(head, dict(options), key)
     llrd = v.get("llrd")
     if llrd is not None:
         llrd = _num(llrd, f"{key}.llrd", float, lo=0, lo_open=True, hi=1)
@@ -300,7 +301,7 @@ VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 SUMMARY_KEYS = ("better", "worse", "aa_verdict", "runs")
 
 
-def parse(raw: dict) -> Params:
+def parse(raw: dict, heads: bool = True) -> Params:
     _require(isinstance(raw, dict), "<root>", "must be a mapping")
     _no_unknown(raw, "<root>", SECTIONS)
     seeds = raw.get("seeds")
@@ -325,7 +326,7 @@ def parse(raw: dict) -> Params:
                  "is not a valid variant name: use letters, digits, '_' and '-' (it names a folder under runs/)")
         _require(str(name) not in SUMMARY_KEYS, f"variants.{name}",
                  f"is reserved for a study-wide figure in metrics/summary.json ({', '.join(SUMMARY_KEYS)}); rename the variant")
-    variants = {str(k): parse_variant(str(k), v) for k, v in variants_raw.items()}
+    variants = {str(k): parse_variant(str(k), v, heads) for k, v in variants_raw.items()}
     st = _section(raw, "stats")
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))
     stats = StatsParams(
@@ -358,5 +359,7 @@ def read_yaml(path: str | Path) -> dict:
         raise ParamError(f"{path}: not valid YAML: {exc}") from None
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
-    return parse(read_yaml(path))
+def load_params(path: str | Path = "params.yaml", heads: bool = True) -> Params:
+    """Every setting, checked. ``heads=False`` skips the head names and options, which need torch to check (~3 s):
+    for the stages after training (evaluate, aggregate), whose variants the train stages have already checked."""
+    return parse(read_yaml(path), heads)

@@ -260,6 +260,8 @@ def serve() -> None:
             failure = failure or f"{type(exc).__name__}: {exc}"
     mlflow.end_run(status=status if failure is None else "FAILED")
     answer({"error": failure} if failure else {"ended": status})
+    sys.stderr.flush()
+    os._exit(0)  # the run is ended and stored; MLflow's interpreter teardown would keep the stage waiting ~0.5 s
 
 
 class NullTracker:
