@@ -53,7 +53,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
 
 
     tiny = tiny_models("bert")
-    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=8, eval_every=4, lr=1e-3, head_lr=1e-2)
+    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=12, eval_every=6, lr=1e-3, head_lr=1e-2)
     raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9, "reinit_layers": 2}
     p = parse(raw)
     v = p.variant("conv1d_llrd_reinit2")
@@ -63,7 +63,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     before = {k: t.clone() for k, t in model.state_dict().items()}
     untrained = rmse(predict(model, tok, va_ids, 16, torch.device("cpu"), "fp32"), va_y)
     res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)
-    assert res.steps == 8 and [h["step"] for h in res.history] == [4, 8]
+    assert res.steps == 12 and [h["step"] for h in res.history] == [6, 12]
     assert res.final_rmse < untrained - 0.1, (untrained, res.history)  # it learns, not just moves
     changed = [k for k, t in res.state.items() if not torch.equal(t, before[k])]
     assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
@@ -71,8 +71,8 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
 
 def test_checkpoint_rule_decides_what_is_reported(tiny_models, demo_csv):
     """final: the last step's model, whatever the evaluations said; best_on_valid: the best evaluation."""
-    final = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=1e-2, head_lr=1e-2, checkpoint="final")
-    best = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=1e-2, head_lr=1e-2, checkpoint="best_on_valid")
+    final = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=2e-2, head_lr=2e-2, checkpoint="final")
+    best = run(tiny_models("bert"), demo_csv, seed=1, max_steps=6, eval_every=1, lr=2e-2, head_lr=2e-2, checkpoint="best_on_valid")
     curve = [h["valid_rmse"] for h in final.history]
     assert curve == [h["valid_rmse"] for h in best.history] and len(curve) == 6
     assert min(curve) < curve[-1]  # this setting overshoots, so the two rules must differ
