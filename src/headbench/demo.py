@@ -44,15 +44,14 @@ def make_demo(rows: int, seed: int) -> pd.DataFrame:
     while len(records) < rows:
         difficulty = rng.random()
         rare = 0.05 + 0.6 * difficulty
-        n_sent = 1  # one-sentence passages (median 16 tokens) keep the default run's training short
-        clauses = [min(int(rng.poisson(1.5 * difficulty)), 2) for _ in range(n_sent)]
-        text = " ".join(_sentence(rng, rare, c) for c in clauses)
+        clauses = min(int(rng.poisson(1.5 * difficulty)), 2)
+        text = _sentence(rng, rare, clauses)  # one sentence (median 16 tokens) keeps the default run's training short
         if text in seen:
             continue
         seen.add(text)
         words = text.split()
         rare_frac = np.mean([w.strip(".,").lower() in _HARD_WORDS for w in words])
-        words_per_sentence = len(words) / n_sent
+        words_per_sentence = len(words)
         target = 1.2 - 5.0 * rare_frac - 0.06 * words_per_sentence + rng.normal(0, 0.15)
         records.append({"id": f"demo{len(records):04d}", "excerpt": text, "target": round(float(target), 5)})
     return pd.DataFrame(records)
