@@ -29,13 +29,14 @@ def main() -> None:
     runs = pd.DataFrame([json.loads(p.read_text()) for p in sorted((args.clone / "runs").glob("*/*/metrics.json"))])
     times = runs[[c for c in runs.columns if c.startswith("time_")]]
     wall = wall_seconds(args.log.read_text())
+    in_stages = float(times["time_wall_s"].sum())
     out = {
         "runs": len(runs),
         "mean_s": times.mean().round(2).to_dict(),
         "sum_s": times.sum().round(1).to_dict(),
-        "train_stages_wall_s": round(float(times["time_wall_s"].sum()), 1),
+        "train_stages_wall_s": round(in_stages, 1),
         "dvc_repro_wall_s": wall,
-        "outside_train_stages_s": round(wall - float(times["time_wall_s"].sum()), 1),
+        "outside_train_stages_s": round(wall - in_stages, 1),
         "command": f"fresh clone of {args.commit}; python3 -m venv .venv && . .venv/bin/activate && ./setup.sh; time dvc repro",
         "made_by": "python scripts/default_run_times.py CLONE LOG (the per-run metrics.json under runs/, summed)",
     }
