@@ -53,7 +53,7 @@ def param_cases():
         "variant name escaping runs/ (`../../escape`)": ("variants", lambda r: r["variants"].update({"../../escape": {"head": "cls"}})),
         "unknown checkpoint rule": ("variants", lambda r: r["train"].update(checkpoint="best")),
         "unknown multiplicity correction": ("variants", lambda r: r["stats"].update(multiplicity="bonferonni")),
-        "negative seed_offset": ("variants", lambda r: r["variants"].update(baseline_aa={"head": "cls", "seed_offset": -1})),
+        "negative seed_offset": ("variants", lambda r: r["variants"].update(aa={"head": "cls", "seed_offset": -1})),
         "head option of the wrong type (`bidirectional: yes`)": ("variants", lambda r: r["variants"].update(
             baseline={"head": "lstm", "head_options": {"bidirectional": "yes"}})),
         "variant named like a summary key (`better`)": ("variants", lambda r: r["variants"].update(better={"head": "cls"})),

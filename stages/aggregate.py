@@ -4,7 +4,7 @@ import sys
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.report import aa_warnings, aggregate
+from headbench.report import aa_warnings, aggregate, variant_figures
 from headbench.tracking import log_report, tracking_enabled
 
 
@@ -18,7 +18,8 @@ def run():
     path = lambda name: getattr(args, name) or getattr(params.paths, name)  # noqa: E731
     table, md, summary = aggregate(params, path("evaluation"), path("summary"), path("report"), path("detail"), path("plots"))
     if tracking_enabled(params.tracking.enabled):
-        log_report(params.tracking.experiment, summary, [path("summary"), path("report"), path("detail")], path("plots"), params)
+        log_report(params.tracking.experiment, summary, [path("summary"), path("report"), path("detail")], path("plots"), params,
+                   variant_figures(table))
     print(md)
     for warning in aa_warnings(table):
         print(warning, file=sys.stderr)

@@ -11,8 +11,8 @@ def raw():
 
 def test_repo_params_are_valid(raw):
     p = parse(raw)
-    assert set(p.variants) >= {"baseline", "max", "mean", "mean_max", "conv1d", "lstm", "concat4",
-                               "weighted_layers", "attention", "llrd", "reinit1"}
+    assert set(p.variants) >= {"baseline", "aa", "max", "mean", "meanmax", "conv1d", "lstm", "cat4", "wlayers", "attn",
+                               "llrd", "reinit1"}
     assert p.variants["llrd"].llrd == 0.95 and p.variants["reinit1"].reinit_layers == 1
 
 
@@ -42,7 +42,7 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("variants", "conv1d", "head_options", "kernal_size"), 3, "variants.conv1d.head_options"),
         (("variants", "lstm", "head_options", "lstm_size"), 0, "variants.lstm.head_options.lstm_size"),
         (("variants", "lstm", "head_options", "bidirectional"), "yes", "variants.lstm.head_options.bidirectional"),
-        (("variants", "weighted_layers", "head_options", "pooling"), "max", "variants.weighted_layers.head_options.pooling"),
+        (("variants", "wlayers", "head_options", "pooling"), "max", "variants.wlayers.head_options.pooling"),
         (("variants", "conv1d", "head_options", "dropout"), 1.5, "variants.conv1d.head_options.dropout"),
         (("variants", "conv1d", "head_options", "channels"), 2.5, "variants.conv1d.head_options.channels"),
         (("variants", "baseline", "lr_decay"), 0.9, "variants.baseline"),
@@ -50,12 +50,13 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("train", "warmup_steps"), 10, "train"),
         (("train", "checkpoint"), "best", "train.checkpoint"),
         (("stats", "multiplicity"), "bonferonni", "stats.multiplicity"),
-        (("variants", "baseline_aa", "seed_offset"), -3, "variants.baseline_aa.seed_offset"),
-        (("variants", "baseline_aa", "seed_offset"), 1.5, "variants.baseline_aa.seed_offset"),
+        (("variants", "aa", "seed_offset"), -3, "variants.aa.seed_offset"),
+        (("variants", "aa", "seed_offset"), 1.5, "variants.aa.seed_offset"),
         (("trian",), {"lr": 1e-4}, "<root>"),  # a typo'd section must not be silently ignored
         (("variants", "../../escape"), {"head": "cls"}, "variants.../../escape"),
         (("variants", "a b"), {"head": "cls"}, "variants.a b"),
         (("variants", "better"), {"head": "cls"}, "variants.better"),  # a study-wide key of metrics/summary.json
+        (("variants", "delta"), {"head": "cls"}, "variants.delta"),  # its group of every variant's delta
         (("paths", "runs"), "../elsewhere", "paths.runs"),  # outputs stay inside the project
         (("paths", "summary"), "/tmp/summary.json", "paths.summary"),
         (("paths", "reprot"), "reports/x.md", "paths"),

@@ -53,16 +53,17 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert list(summary) == ["better", "worse", "aa_verdict", "runs", "baseline", "baseline_aa", "conv1d_llrd"]
-    assert summary["runs"] == 6 and summary["aa_verdict"] == summary["baseline_aa"]["verdict"]
-    assert summary["baseline"] == {"rmse": pytest.approx(summary["baseline"]["rmse"])} and len(summary["baseline"]) == 1
+    assert list(summary) == ["better", "worse", "aa_verdict", "runs", "baseline_aa", "conv1d_llrd", "rmse", "delta", "pm"]
     detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
+    assert summary["runs"] == 6 and summary["aa_verdict"] == detail.loc["baseline_aa", "verdict"]
+    assert summary["rmse"] == pytest.approx(detail["oof_rmse"].to_dict(), abs=1e-6)
     for name in ("baseline_aa", "conv1d_llrd"):
-        s, d = summary[name], detail.loc[name]
-        assert set(s) == {"rmse", "delta", "pm", "verdict"} and s["verdict"] in ("better", "worse", "within noise")
-        assert d["runs"] == 6 and d["ci_low"] <= s["delta"] <= d["ci_high"] and d["p_value"] <= d["p_adjusted"] <= 1
-        assert s["pm"] == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6) and s["verdict"] == d["verdict"]
-        assert (name in summary["better"].split(", ")) == (s["verdict"] == "better")
+        d, delta, pm = detail.loc[name], summary["delta"][name], summary["pm"][name]
+        assert d["verdict"] in ("better", "worse", "within noise")
+        assert d["runs"] == 6 and d["ci_low"] <= delta <= d["ci_high"] and d["p_value"] <= d["p_adjusted"] <= 1
+        assert pm == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6)
+        assert summary[name] == f"{round(1000 * d['delta']):+d}" + ("*" if d["verdict"] != "within noise" else "")
+        assert (name in summary["better"].split(", ")) == (d["verdict"] == "better")
         # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
         run_delta = []
         for fold in (0, 1, 2):
@@ -155,15 +156,17 @@ def test_mlflow_has_one_parent_per_variant_and_one_child_per_fold(repo):
     # the aggregate run carries metrics/summary.json under the names `dvc exp show` gives it
     agg = next(r for r in runs if r.data.tags.get("headbench.stage") == "aggregate")
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert agg.data.metrics["conv1d_llrd.delta"] == pytest.approx(summary["conv1d_llrd"]["delta"])
-    assert agg.data.metrics["baseline.rmse"] == pytest.approx(summary["baseline"]["rmse"])
-    assert agg.data.tags["baseline_aa.verdict"] == summary["baseline_aa"]["verdict"] and agg.data.tags["better"] == summary["better"]
+    assert agg.data.metrics["delta.conv1d_llrd"] == pytest.approx(summary["delta"]["conv1d_llrd"])
+    assert agg.data.metrics["rmse.baseline"] == pytest.approx(summary["rmse"]["baseline"])
+    assert agg.data.tags["baseline_aa"] == summary["baseline_aa"] and agg.data.tags["better"] == summary["better"]
     # each variant's parent run carries its own figures, so the UI's run table compares variants directly
+    detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     for parent in parents:
-        figures = summary[parent.data.tags["headbench.variant"]]
-        assert parent.data.metrics["rmse"] == pytest.approx(figures["rmse"])
-        if "delta" in figures:
-            assert parent.data.metrics["delta"] == pytest.approx(figures["delta"]) and parent.data.tags["verdict"] == figures["verdict"]
+        name = parent.data.tags["headbench.variant"]
+        assert parent.data.metrics["rmse"] == pytest.approx(summary["rmse"][name])
+        if name != "baseline":
+            assert parent.data.metrics["delta"] == pytest.approx(summary["delta"][name])
+            assert parent.data.tags["verdict"] == detail.loc[name, "verdict"]
 
 
 def test_rerunning_a_stage_reuses_its_parent_run(repo):
@@ -275,15 +278,17 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
     metrics = metric_columns(header, root)
     assert len(metrics) <= 5 + 4 * len(variants), metrics
     short = [m.removeprefix("metrics/summary.json:") for m in metrics]
-    for v in variants[1:]:
-        assert f"{v}.delta" in short and f"{v}.verdict" in short
-    assert {"better", "worse", "aa_verdict", "runs", "baseline.rmse"} <= set(short)
+    for v in variants[1:]:  # the variant's own column is its Δ and verdict (e.g. -31*), beside its figures
+        assert {v, f"delta.{v}", f"pm.{v}", f"rmse.{v}"} <= set(short)
+    assert {"better", "worse", "aa_verdict", "runs", "rmse.baseline"} <= set(short)
     col = lambda name: metrics[short.index(name)]
     exp_row = next(r for r in rows if "lr2e-4" in (r[0], r[1]))
     workspace = next(r for r in rows if r[1] == "workspace")
     for r in (exp_row, workspace):
-        assert float(r[header.index(col("baseline.rmse"))]) > 0
-        assert r[header.index(col("baseline_aa.verdict"))] in ("better", "worse", "within noise")
+        assert float(r[header.index(col("rmse.baseline"))]) > 0
+        cell, delta = r[header.index(col("baseline_aa"))], float(r[header.index(col("delta.baseline_aa"))])
+        assert re.fullmatch(r"[+-]\d+\*?", cell) and int(cell.rstrip("*")) == round(1000 * delta)
+        assert cell.endswith("*") == (r[header.index(col("aa_verdict"))] != "within noise")
     assert float(exp_row[next(i for i, h in enumerate(header) if h.endswith("train.lr"))]) == 2e-4
     # `dvc metrics diff` names one variant and figure per line, nothing per fold or seed
     diff = json.loads(sh("dvc metrics diff HEAD --json", root).stdout)
@@ -356,5 +361,5 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     assert not done & ran, f"finished stages ran again: {done & ran}"
     assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
     assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
-    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "aa_verdict", "runs", "baseline", "mean"}
+    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "aa_verdict", "runs", "mean", "rmse", "delta", "pm"}
     assert "Running stage" not in sh("dvc repro", root).stdout

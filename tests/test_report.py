@@ -1,12 +1,13 @@
 import pandas as pd
+import pytest
 
 from conftest import ROOT
 from headbench.config import load_params, parse, read_yaml
-from headbench.report import aa_controls, aa_warnings, detail, markdown, summary_metrics
+from headbench.report import aa_controls, aa_warnings, detail, marked_delta, markdown, summary_metrics, variant_figures
 
 
 def test_the_default_study_has_an_aa_control():
-    assert aa_controls(load_params(ROOT / "params.yaml")) == ["baseline_aa"]
+    assert aa_controls(load_params(ROOT / "params.yaml")) == ["aa"]
 
 
 def test_only_the_baselines_recipe_with_other_seeds_is_an_aa_control():
@@ -51,13 +52,24 @@ def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
     t = table("within noise")
     t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
     s = summary_metrics(t)
-    assert list(s) == ["better", "worse", "aa_verdict", "runs", "baseline", "baseline_aa", "one_run"]
+    assert list(s) == ["better", "worse", "aa_verdict", "runs", "baseline_aa", "one_run", "rmse", "delta", "pm"]
     assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
-    assert s["baseline"] == {"rmse": 0.6}
-    assert s["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better"}
-    assert s["one_run"]["pm"] is None and s["one_run"]["verdict"] == "not enough runs"
+    assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?"  # Δ in thousandths; * called, ? too few runs
+    assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6}
+    assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2} and s["pm"] == {"baseline_aa": 0.02, "one_run": None}
     columns = sum(len(v) if isinstance(v, dict) else 1 for v in s.values())
     assert columns <= 5 + 4 * 3
+    figures = variant_figures(t)
+    assert figures["baseline"] == {"rmse": 0.6}
+    assert figures["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better"}
+
+
+@pytest.mark.parametrize(("delta", "verdict", "cell"), [
+    (-0.0312, "better", "-31*"), (0.1344, "worse", "+134*"), (0.0041, "within noise", "+4"),
+    (-0.0004, "within noise", "+0"), (0.02, "not enough runs", "+20?"), (float("nan"), "not enough runs", "?"),
+])
+def test_a_variants_cell_is_its_delta_in_thousandths_marked_by_its_verdict(delta, verdict, cell):
+    assert marked_delta(delta, verdict) == cell
 
 
 def test_the_detail_keeps_the_raw_and_adjusted_figures_and_each_fold():

@@ -72,7 +72,7 @@ def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(
     assert all(len(client.get_metric_history(r.info.run_id, "valid_rmse")) >= 1 for r in children)
     summary = read(par)
     assert {r.data.tags["headbench.variant"]: r.data.metrics["rmse"] for r in parents} == pytest.approx(
-        {v: summary[v]["rmse"] for v in ("baseline", "mean")})  # the aggregate wrote each variant's figures there
+        {v: summary["rmse"][v] for v in ("baseline", "mean")})  # the aggregate wrote each variant's figures there
     again = sh("python scripts/study.py --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
     assert "Running stage 'train@" not in "".join((par / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text().split("===")[-1] for k in (0, 1))
     assert "0 train stages ran" in again

@@ -297,8 +297,10 @@ def parse_variant(name: str, v: Any, heads: bool = True) -> Variant:
 
 SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
-# The study-wide keys of metrics/summary.json (report.summary_metrics), beside one key per variant.
+# The study-wide keys of metrics/summary.json (report.summary_metrics) and its per-figure groups (rmse.<variant>, ...),
+# beside one key per compared variant: no variant may take their names.
 SUMMARY_KEYS = ("better", "worse", "aa_verdict", "runs")
+FIGURE_KEYS = ("rmse", "delta", "pm")
 
 
 def parse(raw: dict, heads: bool = True) -> Params:
@@ -324,8 +326,9 @@ def parse(raw: dict, heads: bool = True) -> Params:
     for name in variants_raw:
         _require(VARIANT_NAME.fullmatch(str(name)) is not None, f"variants.{name}",
                  "is not a valid variant name: use letters, digits, '_' and '-' (it names a folder under runs/)")
-        _require(str(name) not in SUMMARY_KEYS, f"variants.{name}",
-                 f"is reserved for a study-wide figure in metrics/summary.json ({', '.join(SUMMARY_KEYS)}); rename the variant")
+        _require(str(name) not in SUMMARY_KEYS + FIGURE_KEYS, f"variants.{name}",
+                 f"is reserved for a study-wide key of metrics/summary.json ({', '.join(SUMMARY_KEYS + FIGURE_KEYS)}); "
+                 "rename the variant")
     variants = {str(k): parse_variant(str(k), v, heads) for k, v in variants_raw.items()}
     st = _section(raw, "stats")
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from headbench.config import SUMMARY_KEYS, Params, Variant
+from headbench.config import FIGURE_KEYS, SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
 from headbench.io import atomic_path, write_csv, write_json, write_text
 from headbench.stats import BETTER, MIN_RUNS, POWER, TOO_FEW, WORSE, compare_to_baseline
@@ -65,28 +65,50 @@ def aa_warnings(table: pd.DataFrame) -> list[str]:
             f"this study's noise is larger than its statistics assume; trust none of its verdicts" for r in bad.itertuples()]
 
 
-def summary_metrics(table: pd.DataFrame) -> dict:
-    """The study in few columns, for `dvc exp show` and `dvc metrics diff` (and the aggregate MLflow run, same names).
+def marked_delta(delta: float, verdict: str) -> str:
+    """A variant's Δ and verdict in one short cell: Δ RMSE in thousandths with its sign, ``*`` when called (better
+    when negative, worse when positive), ``?`` when there are too few runs for a verdict. -31* reads "0.031 lower
+    RMSE than the baseline, called better"; +4 reads "0.004 higher, within noise"."""
+    if pd.isna(delta):
+        return "?"
+    mark = {BETTER: "*", WORSE: "*", TOO_FEW: "?"}.get(verdict, "")
+    return f"{round(1000 * float(delta)):+d}{mark}"
 
-    Study-wide: ``better`` / ``worse`` (the variants called so, best first, or "-"), ``aa_verdict`` (the A/A control's
-    verdict: anything but "within noise" means the study's noise is underestimated) and ``runs`` (paired runs per
-    variant, the fewest). Per variant: ``rmse`` (OOF), and for all but the baseline ``delta`` (mean paired
-    difference), ``pm`` (half-width of its per-comparison interval: delta ± pm) and ``verdict`` (multiplicity-adjusted).
-    The rest (raw p and verdict, bounds, minimum detectable effect, times) is in reports/comparison.csv."""
-    r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
+
+def summary_metrics(table: pd.DataFrame) -> dict:
+    """The study in few, short columns, for `dvc exp show` and `dvc metrics diff` (and the aggregate MLflow run, same
+    names).
+
+    One column per compared variant, named after it: its Δ and verdict (`marked_delta`), so a 120-column terminal
+    shows twelve variants' verdicts side by side. Study-wide: ``better`` / ``worse`` (the variants called so, best
+    first, or "-"), ``aa_verdict`` (the A/A control's verdict: anything but "within noise" means the study's noise is
+    underestimated) and ``runs`` (paired runs per variant, the fewest). Then by figure, per variant: ``rmse.<v>``
+    (OOF), and for all but the baseline ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its
+    per-comparison interval: delta ± pm); the verdict is multiplicity-adjusted. The rest (raw p and verdict, bounds,
+    minimum detectable effect, times) is in reports/comparison.csv."""
     t = table.sort_values("delta")
     named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
     aa = table.loc[table["aa_control"], "verdict"]
-    compared = table.loc[table["verdict"] != "baseline", "runs"]
+    compared_rows = table[table["verdict"] != "baseline"]
+    compared = compared_rows["runs"]
     study = (named(BETTER), named(WORSE), ", ".join(aa) if len(aa) else "-",
              int(compared.min()) if len(compared) and compared.notna().all() else 0)
     out = dict(zip(SUMMARY_KEYS, study, strict=True))
+    out.update({r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()})
+    figures = variant_figures(table)
+    for figure in FIGURE_KEYS:
+        out[figure] = {v: f[figure] for v, f in figures.items() if figure in f}
+    return out
+
+
+def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
+    """Each variant's own figures (rmse; delta, pm and verdict for all but the baseline): its MLflow parent run's."""
+    r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
+    out = {}
     for r in table.itertuples():
-        if r.verdict == "baseline":
-            out[r.variant] = {"rmse": r6(r.oof_rmse)}
-        else:
-            out[r.variant] = {"rmse": r6(r.oof_rmse), "delta": r6(r.delta), "pm": r6((r.ci_high - r.ci_low) / 2),
-                              "verdict": r.verdict}
+        out[r.variant] = {"rmse": r6(r.oof_rmse)}
+        if r.verdict != "baseline":
+            out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict)
     return out
 
 

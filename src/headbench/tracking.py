@@ -83,7 +83,7 @@ def dvc_tags() -> dict:
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
-    """{"mean": {"delta": x}} -> {"mean.delta": x}: the names `dvc exp show` gives the same figures."""
+    """{"delta": {"mean": x}} -> {"delta.mean": x}: the names `dvc exp show` gives the same figures."""
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
@@ -275,11 +275,12 @@ class NullTracker:
         return False
 
 
-def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str, params: Params | None = None) -> None:
+def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str, params: Params | None = None,
+               figures: dict[str, dict] | None = None) -> None:
     """The aggregate stage's own MLflow run: metrics/summary.json under the names `dvc exp show` gives them
-    (numbers as metrics, verdicts as tags), and the table, the detail and the plots as artifacts. With ``params``,
-    each variant's parent run also gets its own figures (rmse, delta, pm as metrics; verdict as a tag), so the
-    UI's run table compares the variants without expanding anything."""
+    (numbers as metrics, verdicts as tags), and the table, the detail and the plots as artifacts. With ``params``
+    and ``figures`` (report.variant_figures), each variant's parent run also gets its own figures (rmse, delta, pm
+    as metrics; verdict as a tag), so the UI's run table compares the variants without expanding anything."""
     import mlflow
 
     uri = tracking_uri()
@@ -295,12 +296,12 @@ def log_report(experiment: str, summary: dict, files: list[str], plots_dir: str,
         for f in files:
             mlflow.log_artifact(f)
         mlflow.log_artifacts(plots_dir, artifact_path="plots")
-    if params is not None:
+    if params is not None and figures is not None:
         client, exp = mlflow.MlflowClient(), mlflow.get_experiment_by_name(experiment)
         for name in params.variants:
             parent = find_parent(client, exp.experiment_id, parent_key(name, variant_params(params, name)))
             if parent is not None:
-                numbers, labels = numbers_and_labels(summary[name])
+                numbers, labels = numbers_and_labels(figures[name])
                 for k, v in numbers.items():
                     client.log_metric(parent, k, v)
                 for k, v in labels.items():

@@ -1,0 +1,76 @@
+"""`dvc exp show` as the README gives it, rendered by DVC itself in a 120-column terminal: the default study's twelve
+variants, each one column with its Δ and verdict, one row per experiment. No training: the summary is made by
+report.summary_metrics from a table whose cells are the widest the README promises to fit (|Δ| < 0.1, called)."""
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import textwrap
+
+from ruamel.yaml import YAML
+
+from conftest import ROOT
+from headbench.config import load_params
+
+MAKE_SUMMARY = textwrap.dedent("""\
+    import pandas as pd
+    from headbench.config import load_params
+    from headbench.io import write_json
+    from headbench.report import summary_metrics
+
+    p = load_params("params.yaml", heads=False)
+    sign = 1 if p.train.lr > 1e-4 else -1  # the experiment turns every verdict round
+    rows = [dict(variant=v, oof_rmse=0.6, delta=0.0 if v == p.stats.baseline else sign * 0.0994, ci_low=0.0, ci_high=0.0,
+                 verdict="baseline" if v == p.stats.baseline else "worse" if sign > 0 else "better", runs=3,
+                 aa_control=v == "aa") for v in p.variants]
+    write_json("metrics/summary.json", summary_metrics(pd.DataFrame(rows)))
+""")
+
+
+def readme_command() -> list[str]:
+    line = next(line for line in (ROOT / "README.md").read_text().splitlines() if "# each variant's Δ and verdict" in line)
+    return shlex.split(line.split("#")[0])
+
+
+def run(cmd: str | list[str], cwd, **env) -> str:
+    args = cmd if isinstance(cmd, list) else shlex.split(cmd)
+    res = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}", **env})
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return res.stdout
+
+
+def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_path):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    (tmp_path / "make_summary.py").write_text(MAKE_SUMMARY)
+    YAML().dump({"stages": {"aggregate": {"cmd": "python make_summary.py", "deps": ["make_summary.py"],
+                                          "params": ["train.lr", "variants", "stats"],
+                                          "metrics": [{"metrics/summary.json": {"cache": False}}]}}},
+                tmp_path / "dvc.yaml")
+    run("git init -q", tmp_path)
+    run("dvc init -q", tmp_path)
+    run("dvc repro -q", tmp_path)
+    run(["git", "add", "-A"], tmp_path)
+    run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "study"], tmp_path)
+    run("dvc exp run -q -n lr-3e-5-e2 -S train.lr=5e-4", tmp_path)  # a 10-character name, as DVC's own are
+
+    params = load_params(tmp_path / "params.yaml", heads=False)
+    compared = [v for v in params.variants if v != params.stats.baseline]
+    assert len(params.variants) == 12
+    command = readme_command()
+    assert command[:3] == ["dvc", "exp", "show"]
+    lines = run([*command, "--no-pager"], tmp_path, COLUMNS="120").splitlines()
+    assert max(len(line) for line in lines) <= 120, "\n".join(lines)
+    assert "…" not in "\n".join(lines)  # DVC collapses columns that do not fit into an ellipsis
+    header = next(line for line in lines if "Experiment" in line).split()
+    assert header == ["Experiment", *compared]
+    cells = {line.split()[-len(compared) - 1]: line.split()[-len(compared):] for line in lines
+             if re.search(r"(workspace|master|main|\[lr-3e-5-e2\])\s", line)}
+    experiment = cells.pop("[lr-3e-5-e2]")
+    assert experiment == ["+99*"] * len(compared)  # worse everywhere, called
+    assert cells["workspace"] == experiment
+    assert next(v for k, v in cells.items() if k != "workspace") == ["-99*"] * len(compared)
+    summary = json.loads((tmp_path / "metrics/summary.json").read_text())
+    assert [summary[v] for v in compared] == experiment
