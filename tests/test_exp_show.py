@@ -74,3 +74,26 @@ def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_pa
     assert next(v for k, v in cells.items() if k != "workspace") == ["-99*"] * len(compared)
     summary = json.loads((tmp_path / "metrics/summary.json").read_text())
     assert [summary[v] for v in compared] == experiment
+
+
+def pasted_outputs() -> list[tuple[str, str, list[str]]]:
+    """(folder, command, output lines) of every `$ dvc ...` in the README's code block marked `<!-- output: FOLDER -->`."""
+    text = (ROOT / "README.md").read_text()
+    folder, block = re.search(r"<!-- output: (\S+) -->\n```\n(.*?)```", text, re.S).groups()
+    found = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            found.append((line[2:], []))
+        else:
+            found[-1][1].append(line.rstrip())
+    return [(folder, cmd, out) for cmd, out in found]
+
+
+def test_the_readme_pastes_committed_outputs():
+    """Each output the README shows is, line for line (DVC's horizontal rules left out), a file committed beside it."""
+    pasted = pasted_outputs()
+    assert len(pasted) >= 3
+    for folder, cmd, out in pasted:
+        files = {f: [line.rstrip() for line in f.read_text().splitlines() if line.strip() and set(line.strip()) != {"─"}]
+                 for f in (ROOT / folder).glob("*.txt")}
+        assert any(lines == out for lines in files.values()), f"README's output of `{cmd}` is in no file of {folder}"

@@ -53,7 +53,7 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert list(summary) == ["better", "worse", "aa_verdict", "runs", "baseline_aa", "conv1d_llrd", "rmse", "delta", "pm"]
+    assert list(summary) == ["baseline_aa", "conv1d_llrd", "better", "worse", "aa_verdict", "runs", "rmse", "delta", "pm"]
     detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     assert summary["runs"] == 6 and summary["aa_verdict"] == detail.loc["baseline_aa", "verdict"]
     assert summary["rmse"] == pytest.approx(detail["oof_rmse"].to_dict(), abs=1e-6)

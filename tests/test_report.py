@@ -52,7 +52,7 @@ def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
     t = table("within noise")
     t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
     s = summary_metrics(t)
-    assert list(s) == ["better", "worse", "aa_verdict", "runs", "baseline_aa", "one_run", "rmse", "delta", "pm"]
+    assert list(s) == ["baseline_aa", "one_run", "better", "worse", "aa_verdict", "runs", "rmse", "delta", "pm"]
     assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
     assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?"  # Δ in thousandths; * called, ? too few runs
     assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6}

@@ -79,13 +79,14 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     """The study in few, short columns, for `dvc exp show` and `dvc metrics diff` (and the aggregate MLflow run, same
     names).
 
-    One column per compared variant, named after it: its Δ and verdict (`marked_delta`), so a 120-column terminal
-    shows twelve variants' verdicts side by side. Study-wide: ``better`` / ``worse`` (the variants called so, best
-    first, or "-"), ``aa_verdict`` (the A/A control's verdict: anything but "within noise" means the study's noise is
-    underestimated) and ``runs`` (paired runs per variant, the fewest). Then by figure, per variant: ``rmse.<v>``
-    (OOF), and for all but the baseline ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its
-    per-comparison interval: delta ± pm); the verdict is multiplicity-adjusted. The rest (raw p and verdict, bounds,
-    minimum detectable effect, times) is in reports/comparison.csv."""
+    First (plain `dvc exp show` lists metrics in file order), one column per compared variant, named after it: its
+    Δ and verdict (`marked_delta`), so a 120-column terminal shows twelve variants' verdicts side by side.
+    Study-wide: ``better`` / ``worse`` (the variants called so, best first, or "-"), ``aa_verdict`` (the A/A
+    control's verdict: anything but "within noise" means the study's noise is underestimated) and ``runs`` (paired
+    runs per variant, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
+    ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its per-comparison interval: delta ± pm).
+    Verdicts are multiplicity-adjusted. The rest (raw p and verdict, bounds, minimum detectable effect, times) is
+    in reports/comparison.csv."""
     t = table.sort_values("delta")
     named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
     aa = table.loc[table["aa_control"], "verdict"]
@@ -93,8 +94,8 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     compared = compared_rows["runs"]
     study = (named(BETTER), named(WORSE), ", ".join(aa) if len(aa) else "-",
              int(compared.min()) if len(compared) and compared.notna().all() else 0)
-    out = dict(zip(SUMMARY_KEYS, study, strict=True))
-    out.update({r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()})
+    out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
+    out.update(zip(SUMMARY_KEYS, study, strict=True))
     figures = variant_figures(table)
     for figure in FIGURE_KEYS:
         out[figure] = {v: f[figure] for v, f in figures.items() if figure in f}
