@@ -62,7 +62,7 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
         assert d["verdict"] in ("better", "worse", "within noise")
         assert d["runs"] == 6 and d["ci_low"] <= delta <= d["ci_high"] and d["p_value"] <= d["p_adjusted"] <= 1
         assert pm == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6)
-        assert summary[name] == f"{round(1000 * d['delta']):+d}" + ("*" if d["verdict"] != "within noise" else "")
+        assert summary[name] == f"{round(1000 * float(d['delta'])):+d}" + ("*" if d["verdict"] != "within noise" else "")
         assert (name in summary["better"].split(", ")) == (d["verdict"] == "better")
         # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
         run_delta = []
@@ -71,7 +71,7 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
                 r = {v: pd.read_csv(root / f"runs/{v}/fold{fold}-seed{seed}/oof.csv") for v in (name, "baseline")}
                 run_delta.append(np.sqrt(((r[name].prediction - r[name].target) ** 2).mean())
                                  - np.sqrt(((r["baseline"].prediction - r["baseline"].target) ** 2).mean()))
-        assert s["delta"] == pytest.approx(np.mean(run_delta), abs=1e-6)
+        assert delta == pytest.approx(np.mean(run_delta), abs=1e-6)
     per_variant = json.loads((root / "evaluation/baseline/summary.json").read_text())
     assert set(per_variant["fold_rmse"]) == {"0", "1", "2"} and set(per_variant["oof_rmse_per_seed"]) == {"42", "7"}
     assert not (root / "metrics/variants").exists()
