@@ -1,5 +1,7 @@
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,21 @@ from headbench.model import load_tokenizer
 ROOT = Path(__file__).resolve().parents[1]
 COMMONLIT = ROOT.parent / "shared" / "data" / "commonlit" / "train.csv"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+BIN = Path(sys.executable).parent
+
+
+def env(**extra) -> dict:
+    """The environment a project command runs in: this venv's executables first, unbuffered output, and ``extra``."""
+    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", **extra}
+
+
+def sh(cmd: str, cwd, timeout: float = 900, **extra_env) -> str:
+    """Run a shell command that must succeed; its stdout."""
+    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env(**extra_env), timeout=timeout)
+    assert res.returncode == 0, f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return res.stdout
+
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

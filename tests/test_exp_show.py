@@ -2,16 +2,13 @@
 variants, each one column with its Δ and verdict, one row per experiment. No training: the summary is made by
 report.summary_metrics from a table whose cells are the widest the README promises to fit (|Δ| < 0.1, called)."""
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 import textwrap
 
 from ruamel.yaml import YAML
 
-from conftest import ROOT
+from conftest import ROOT, sh
 from headbench.config import load_params
 
 MAKE_SUMMARY = textwrap.dedent("""\
@@ -34,14 +31,6 @@ def readme_command() -> list[str]:
     return shlex.split(line.split("#")[0])
 
 
-def run(cmd: str | list[str], cwd, **env) -> str:
-    args = cmd if isinstance(cmd, list) else shlex.split(cmd)
-    res = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}", **env})
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    return res.stdout
-
-
 def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_path):
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
     (tmp_path / "make_summary.py").write_text(MAKE_SUMMARY)
@@ -49,19 +38,16 @@ def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_pa
                                           "params": ["train.lr", "variants", "stats"],
                                           "metrics": [{"metrics/summary.json": {"cache": False}}]}}},
                 tmp_path / "dvc.yaml")
-    run("git init -q", tmp_path)
-    run("dvc init -q", tmp_path)
-    run("dvc repro -q", tmp_path)
-    run(["git", "add", "-A"], tmp_path)
-    run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "study"], tmp_path)
-    run("dvc exp run -q -n lr-3e-5-e2 -S train.lr=5e-4", tmp_path)  # a 10-character name, as DVC's own are
+    sh("git init -q && dvc init -q && dvc repro -q && git add -A", tmp_path, timeout=300)
+    sh("git -c user.email=t@t -c user.name=t commit -qm study", tmp_path, timeout=300)
+    sh("dvc exp run -q -n lr-3e-5-e2 -S train.lr=5e-4", tmp_path, timeout=300)  # a 10-character name, as DVC's own are
 
     params = load_params(tmp_path / "params.yaml", heads=False)
     compared = [v for v in params.variants if v != params.stats.baseline]
     assert len(params.variants) == 12
     command = readme_command()
     assert command[:3] == ["dvc", "exp", "show"]
-    lines = run([*command, "--no-pager"], tmp_path, COLUMNS="120").splitlines()
+    lines = sh(shlex.join([*command, "--no-pager"]), tmp_path, timeout=300, COLUMNS="120").splitlines()
     assert max(len(line) for line in lines) <= 120, "\n".join(lines)
     assert "…" not in "\n".join(lines)  # DVC collapses columns that do not fit into an ellipsis
     header = next(line for line in lines if "Experiment" in line).split()

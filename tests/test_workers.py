@@ -10,20 +10,8 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import copy_repo, tiny_params
+from conftest import copy_repo, env, sh, tiny_params
 from headbench.workers import split
-
-BIN = Path(sys.executable).parent
-
-
-def env(**extra) -> dict:
-    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", **extra}
-
-
-def sh(cmd, cwd, **extra_env):
-    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env(**extra_env), timeout=900)
-    assert res.returncode == 0, f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
-    return res.stdout
 
 
 def tiny_study(root: Path, model_dir: str, tracking: bool = False) -> Path:
