@@ -15,9 +15,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import ROOT, copy_repo, tiny_params
-
-BIN = Path(sys.executable).parent
+from conftest import ROOT, copy_repo, env, tiny_params
 
 
 def default_sigint():
@@ -27,8 +25,7 @@ def default_sigint():
 
 
 def sh(cmd, cwd, check=True, **kw):
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
-    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env, **kw)
+    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env(), **kw)
     if check and res.returncode != 0:
         raise AssertionError(f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
     return res
@@ -244,8 +241,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_pa
     proc = subprocess.Popen(
         [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", str(seed)],
         cwd=root, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
-        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
-             "HEADBENCH_PAUSE_AT": point, "HEADBENCH_PAUSE_FILE": str(pause)},
+        env=env(HEADBENCH_PAUSE_AT=point, HEADBENCH_PAUSE_FILE=str(pause)),
     )
     wait_for(pause, proc)
     proc.send_signal(sig)
@@ -342,9 +338,8 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
         return {name.removeprefix("train@") for name in stages if name.startswith("train@")}
 
     pause = tmp_path / "paused"
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
-           "HEADBENCH_PAUSE_AT": "start mean-1-42", "HEADBENCH_PAUSE_FILE": str(pause)}
-    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, start_new_session=True, preexec_fn=default_sigint,
+    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env(HEADBENCH_PAUSE_AT="start mean-1-42", HEADBENCH_PAUSE_FILE=str(pause)),
+                            start_new_session=True, preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for(pause, proc, timeout=600)
     done = locked()  # DVC records a stage in dvc.lock before it starts the next, so this is every finished stage

@@ -4,7 +4,9 @@ A table that holds measured numbers is preceded by `<!-- figures: PATH [PATH ...
 docs/results/). Each decimal number in the table must equal, at the precision printed, a number in one of
 those files. A table with decimal numbers and no such line fails, so a figure cannot enter the README
 without the output behind it."""
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -35,15 +37,48 @@ def numbers(text: str) -> list[str]:
     return NUMBER.findall(text.replace("\u2212", "-"))
 
 
-def source_numbers(paths: list[str]) -> list[float]:
-    values = []
+def source_files(paths: list[str]) -> list[Path]:
+    files = []
     for p in paths:
         path = ROOT / p
         assert path.exists() and path.resolve().is_relative_to(ROOT / "docs" / "results"), f"{p}: not under docs/results/"
-        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.suffix in (".json", ".jsonl", ".csv", ".md")]
-        for f in files:
-            values += [float(x) for x in numbers(f.read_text())]
-    return values
+        files += [path] if path.is_file() else sorted(f for f in path.rglob("*") if f.suffix in (".json", ".jsonl", ".csv", ".md"))
+    return files
+
+
+def row_label(row: str) -> str:
+    """A row's name: its first cell without Markdown emphasis or a parenthesised remark ("baseline_aa **(A/A)**")."""
+    return row.strip("|").split("|")[0].replace("*", "").split(" (")[0].strip()
+
+
+def source_numbers(files: list[Path], label: str | None = None) -> list[float]:
+    """Every number in ``files``; with ``label``, only those of the files and lines that name it, if any do.
+
+    A folder of study outputs holds thousands of numbers, so a figure would match one of them by chance: a row
+    named after a variant must match that variant's own lines (a CSV row) or files (``evaluation/<variant>.json``)."""
+    named = re.compile(rf"(?<![\w-]){re.escape(label)}(?![\w-])") if label and label[0].isalpha() else None
+    values, scoped = [], []
+    for f in files:
+        text = f.read_text()
+        values += [float(x) for x in numbers(text)]
+        if named is None:
+            continue
+        if named.search(f.relative_to(ROOT).with_suffix("").as_posix()):
+            scoped += [float(x) for x in numbers(text)]
+        elif f.suffix == ".json":
+            scoped += [float(x) for sub in subtrees(json.loads(text), label) for x in numbers(json.dumps(sub))]
+        else:
+            scoped += [float(x) for line in text.splitlines() if named.search(line) for x in numbers(line)]
+    return scoped or values
+
+
+def subtrees(obj, key: str) -> list:
+    """The values stored under ``key`` anywhere in a parsed JSON document."""
+    if isinstance(obj, dict):
+        return ([obj[key]] if key in obj else []) + [t for v in obj.values() for t in subtrees(v, key)]
+    if isinstance(obj, list):
+        return [t for v in obj for t in subtrees(v, key)]
+    return []
 
 
 def test_the_readme_has_results_tables_with_sources():
@@ -56,10 +91,12 @@ def test_every_figure_in_a_table_is_in_its_source_files(line, sources, rows):
     if not figures:
         return
     assert sources, f"README.md line {line}: a table with figures {figures[:4]}... names no source (<!-- figures: ... -->)"
-    values = source_numbers(sources)
+    files = source_files(sources)
     missing = []
-    for fig in figures:
-        decimals = len(fig.split(".")[1].split("e")[0])
-        if not any(abs(v - float(fig)) <= 0.5 * 10 ** -decimals + 1e-12 for v in values):
-            missing.append(fig)
+    for row in rows:
+        values = source_numbers(files, row_label(row))
+        for fig in numbers(row):
+            decimals = len(fig.split(".")[1].split("e")[0])
+            if not any(abs(v - float(fig)) <= 0.5 * 10 ** -decimals + 1e-12 for v in values):
+                missing.append(fig)
     assert not missing, f"README.md line {line}: {missing} not found in {sources}"

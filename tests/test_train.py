@@ -50,10 +50,8 @@ def test_evaluations_happen_every_n_steps_and_after_the_last(tiny_models, demo_c
 
 
 def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
-
-
     tiny = tiny_models("bert")
-    raw = tiny_params(tiny, demo_csv, epochs=2, max_steps=12, eval_every=6, lr=1e-3, head_lr=1e-2)
+    raw = tiny_params(tiny, demo_csv, epochs=10, max_steps=60, eval_every=30, lr=1e-3, head_lr=1e-2)
     raw["variants"]["conv1d_llrd_reinit2"] = {"head": "conv1d", "head_options": {"channels": 8}, "llrd": 0.9, "reinit_layers": 2}
     p = parse(raw)
     v = p.variant("conv1d_llrd_reinit2")
@@ -63,8 +61,11 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     before = {k: t.clone() for k, t in model.state_dict().items()}
     untrained = rmse(predict(model, tok, va_ids, 16, torch.device("cpu"), "fp32"), va_y)
     res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, llrd=v.llrd)
-    assert res.steps == 12 and [h["step"] for h in res.history] == [6, 12]
-    assert res.final_rmse < untrained - 0.1, (untrained, res.history)  # it learns, not just moves
+    assert res.steps == 60 and [h["step"] for h in res.history] == [30, 60]
+    # it learns from the text, not just the targets' spread: the training mean scores 0.951 here and these 60 steps
+    # 0.833, while gradient ascent ends at 27 and labels shuffled within each batch at 0.965
+    mean_predictor = rmse(np.full(len(va_y), tr_y.mean()), va_y)
+    assert res.final_rmse < min(untrained, mean_predictor) - 0.05, (untrained, mean_predictor, res.history)
     changed = [k for k, t in res.state.items() if not torch.equal(t, before[k])]
     assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
 
