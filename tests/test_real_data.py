@@ -32,7 +32,7 @@ def test_minilm_on_one_commonlit_fold_learns_the_task(tmp_path):
     from headbench.folds import make_folds
     from headbench.model import build_regressor, load_encoder, load_tokenizer
     from headbench.tokens import tokenize
-    from headbench.stats import rmse
+    from headbench.scoring import rmse
     from headbench.train import seed_everything, train
     from conftest import tiny_params
 

@@ -9,7 +9,7 @@ from headbench.config import parse
 from headbench.device import autocast, grad_scaler, precision_for
 from headbench.model import build_model, build_regressor, load_encoder, load_tokenizer
 from headbench.tokens import tokenize
-from headbench.stats import rmse
+from headbench.scoring import rmse
 from headbench.errors import NonFiniteLoss
 from headbench.inference import predict
 from headbench.train import seed_everything, train

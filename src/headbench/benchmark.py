@@ -24,7 +24,7 @@ import torch
 from headbench.config import Params
 from headbench.data import load_dataset
 from headbench.folds import make_folds
-from headbench.stats import rmse
+from headbench.scoring import rmse
 
 ARMS = ("headbench", "trainer", "trainer_grouped")
 REFERENCES = ARMS[1:]

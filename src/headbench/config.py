@@ -21,7 +21,9 @@ VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIM
 # final: the model after the last step (no selection). best_on_valid: the best evaluation on the reported
 # fold itself (Kaggle style), which selects on the rows it is scored on, so its figures are optimistic.
 CHECKPOINTS = ("final", "best_on_valid")
-MULTIPLICITY = ("holm", "fdr_bh", "none")
+MULTIPLICITY = ("bonferroni", "none")
+VARIANCE_MODELS = ("moderated", "fold_means", "runs")
+SPENDING = ("pocock", "obrien_fleming")
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -139,6 +141,19 @@ class StatsParams:
     baseline: str
     confidence: float
     multiplicity: str
+    margin: float
+    variance: str
+    spending: str
+    fold_share: float
+    futility: float
+
+
+@dataclass(frozen=True)
+class StudyParams:
+    """The adaptive study's rounds: round 1 trains every variant on ``seeds``; round r > 1 adds seed
+    round_seeds[r - 2] to the variants still open (and the baseline), as listed in ``more``."""
+    round_seeds: tuple[int, ...]
+    more: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -171,8 +186,19 @@ class Params:
     train: TrainParams
     tracking: TrackingParams
     stats: StatsParams
+    study: StudyParams
     variants: dict[str, Variant]
     raw: dict
+
+    @property
+    def seed_order(self) -> list[int]:
+        """Every seed the study may use, round 1's first."""
+        return [*self.seeds, *self.study.round_seeds]
+
+    def seeds_of(self, variant: str) -> list[int]:
+        """The seeds a variant's runs use: round 1's, then the rounds the study gave it."""
+        extra = {s for v, s in self.study.more if v == variant}
+        return [*self.seeds, *(s for s in self.study.round_seeds if s in extra)]
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -295,11 +321,11 @@ def parse_variant(name: str, v: Any, heads: bool = True) -> Variant:
                    encoder_dropout=encoder_dropout, seed_offset=seed_offset)
 
 
-SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "variants")
+SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "study", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # The study-wide keys of metrics/summary.json (report.summary_metrics) and its per-figure groups (rmse.<variant>, ...),
 # beside one key per compared variant: no variant may take their names.
-SUMMARY_KEYS = ("better", "worse", "aa_verdict", "runs")
+SUMMARY_KEYS = ("better", "worse", "equivalent", "aa_verdict", "runs")
 FIGURE_KEYS = ("rmse", "delta", "pm")
 
 
@@ -336,11 +362,42 @@ def parse(raw: dict, heads: bool = True) -> Params:
         baseline=_choice(st.get("baseline"), "stats.baseline", list(variants)),
         confidence=_num(st.get("confidence"), "stats.confidence", float, lo=0.5, lo_open=True, hi=0.999),
         multiplicity=_choice(st.get("multiplicity"), "stats.multiplicity", MULTIPLICITY),
+        margin=_num(st.get("margin"), "stats.margin", float, lo=0, lo_open=True, hi=10),
+        variance=_choice(st.get("variance"), "stats.variance", VARIANCE_MODELS),
+        spending=_choice(st.get("spending"), "stats.spending", SPENDING),
+        fold_share=_num(st.get("fold_share"), "stats.fold_share", float, lo=0, hi=1),
+        futility=_num(st.get("futility"), "stats.futility", float, lo=0, hi=0.5),
     )
     return Params(
         data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),
-        tracking=tracking, stats=stats, variants=variants, raw=raw,
+        tracking=tracking, stats=stats, study=parse_study(raw, seeds, variants, stats.baseline), variants=variants, raw=raw,
     )
+
+
+def parse_study(raw: dict, seeds: tuple[int, ...], variants: dict, baseline: str) -> StudyParams:
+    s = _section(raw, "study")
+    _no_unknown(s, "study", _dataclass_keys(StudyParams))
+    rounds = s.get("round_seeds")
+    _require(isinstance(rounds, list), "study.round_seeds", "must be a list of integers (empty: one round)")
+    rounds = tuple(_num(x, "study.round_seeds", int, lo=0) for x in rounds)
+    _require(len(set(rounds)) == len(rounds) and not set(rounds) & set(seeds), "study.round_seeds",
+             f"must be distinct and not among `seeds`, got {list(rounds)}")
+    more = s.get("more")
+    _require(isinstance(more, list), "study.more", "must be a list of {variant, seed} (written by the study driver)")
+    runs = []
+    for i, r in enumerate(more):
+        key = f"study.more[{i}]"
+        _require(isinstance(r, dict) and set(r) == {"variant", "seed"}, key, f"must be {{variant: NAME, seed: N}}, got {r!r}")
+        _require(r["variant"] in variants, f"{key}.variant", f"is not a variant: {r['variant']!r}")
+        seed = _num(r["seed"], f"{key}.seed", int, lo=0)
+        _require(seed in rounds, f"{key}.seed", f"must be one of study.round_seeds {list(rounds)}, got {seed}")
+        runs.append((str(r["variant"]), seed))
+    _require(len(set(runs)) == len(runs), "study.more", "lists a run twice")
+    for v, seed in runs:  # a variant's rounds come in order, and the baseline is in every round a variant is
+        earlier = rounds[:rounds.index(seed)]
+        _require(all((v, e) in runs for e in earlier), "study.more", f"gives {v!r} seed {seed} but not the earlier rounds' {list(earlier)}")
+        _require((baseline, seed) in runs, "study.more", f"gives {v!r} seed {seed} but not the baseline {baseline!r}")
+    return StudyParams(round_seeds=rounds, more=tuple(runs))
 
 
 def _plain(obj: Any) -> Any:

@@ -18,7 +18,7 @@ def evaluate_variant(params: Params, variant: str, runs: str | Path, out_dir: st
     spreads, time). Detail for the aggregate stage, plots and MLflow; `dvc exp show` reads only metrics/summary.json."""
     params.variant(variant)
     oofs, histories, run_metrics = [], [], []
-    for seed in params.seeds:
+    for seed in params.seeds_of(variant):
         for fold in params.cv.folds:
             d = run_dir(runs, variant, fold, seed)
             if not (d / "oof.csv").is_file():

@@ -13,7 +13,7 @@ from headbench.data import load_dataset
 from headbench.device import pick_device, precision_for
 from headbench.errors import StudyError
 from headbench.model import build_regressor, load_config, load_tokenizer
-from headbench.stats import rmse
+from headbench.scoring import rmse
 from headbench.tokens import tokenize
 from headbench.inference import predict as predict_ids
 

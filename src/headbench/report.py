@@ -11,7 +11,7 @@ import pandas as pd
 from headbench.config import FIGURE_KEYS, SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
 from headbench.io import atomic_path, write_csv, write_json, write_text
-from headbench.stats import BETTER, MIN_RUNS, POWER, TOO_FEW, WORSE, compare_to_baseline
+from headbench.stats import BETTER, EQUIVALENT, MIN_FOLDS, TOO_FEW, UNDECIDED, WORSE, compare_runs, run_rmse, study_plan
 
 
 def describe_options(v: Variant) -> str:
@@ -35,15 +35,13 @@ def aa_controls(params: Params) -> list[str]:
 def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per variant (the baseline included) and the paired runs behind each difference."""
     base = params.stats.baseline
-    oofs = {}
+    rmses = {}
     for name in params.variants:
         path = Path(eval_dir) / name / "oof.csv"
         if not path.is_file():
             raise StudyError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
-        oofs[name] = pd.read_csv(path, dtype={"id": str})
-    st = params.stats
-    deltas, runs = compare_to_baseline(oofs, base, rho=1.0 / params.cv.n_folds, confidence=st.confidence,
-                                       multiplicity=st.multiplicity)
+        rmses[name] = run_rmse(pd.read_csv(path, dtype={"id": str}))
+    deltas, runs = compare_runs(rmses, base, study_plan(params), params.seed_order)
     aa = set(aa_controls(params))
     rows = []
     for name, v in params.variants.items():
@@ -55,7 +53,8 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
     table = pd.DataFrame(rows).merge(deltas, on="variant", how="left")
     is_base = table["variant"] == base
     table.loc[is_base, ["delta", "ci_low", "ci_high"]] = 0.0
-    table.loc[is_base, ["verdict", "verdict_raw"]] = "baseline"
+    table.loc[is_base, "verdict"] = "baseline"
+    table.loc[is_base, ["runs_needed", "negligible"]] = [0, False]
     return table, runs
 
 
@@ -67,11 +66,12 @@ def aa_warnings(table: pd.DataFrame) -> list[str]:
 
 def marked_delta(delta: float, verdict: str) -> str:
     """A variant's Δ and verdict in one short cell: Δ RMSE in thousandths with its sign, ``*`` when called (better
-    when negative, worse when positive), ``?`` when there are too few runs for a verdict. -31* reads "0.031 lower
-    RMSE than the baseline, called better"; +4 reads "0.004 higher, within noise"."""
+    when negative, worse when positive), ``=`` when equivalent (no difference beyond ±margin), ``?`` when there are
+    too few runs for a verdict, no mark while undecided. -31* reads "0.031 lower RMSE than the baseline, called
+    better"; +4= reads "0.004 higher, equivalent"; +4 reads "0.004 higher, undecided"."""
     if pd.isna(delta):
         return "?"
-    mark = {BETTER: "*", WORSE: "*", TOO_FEW: "?"}.get(verdict, "")
+    mark = {BETTER: "*", WORSE: "*", EQUIVALENT: "=", TOO_FEW: "?"}.get(verdict, "")
     return f"{round(1000 * float(delta)):+d}{mark}"
 
 
@@ -81,9 +81,9 @@ def summary_metrics(table: pd.DataFrame) -> dict:
 
     First (plain `dvc exp show` lists metrics in file order), one column per compared variant, named after it: its
     Δ and verdict (`marked_delta`), so a 120-column terminal shows twelve variants' verdicts side by side.
-    Study-wide: ``better`` / ``worse`` (the variants called so, best first, or "-"), ``aa_verdict`` (the A/A
-    control's verdict: anything but "within noise" means the study's noise is underestimated) and ``runs`` (paired
-    runs per variant, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
+    Study-wide: ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
+    (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
+    runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
     ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its per-comparison interval: delta ± pm).
     Verdicts are multiplicity-adjusted. The rest (raw p and verdict, bounds, minimum detectable effect, times) is
     in reports/comparison.csv."""
@@ -91,8 +91,8 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
     aa = table.loc[table["aa_control"], "verdict"]
     compared_rows = table[table["verdict"] != "baseline"]
-    compared = compared_rows["runs"]
-    study = (named(BETTER), named(WORSE), ", ".join(aa) if len(aa) else "-",
+    compared = compared_rows["runs_used"]
+    study = (named(BETTER), named(WORSE), named(EQUIVALENT), ", ".join(aa) if len(aa) else "-",
              int(compared.min()) if len(compared) and compared.notna().all() else 0)
     out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
     out.update(zip(SUMMARY_KEYS, study, strict=True))
@@ -109,13 +109,14 @@ def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
     for r in table.itertuples():
         out[r.variant] = {"rmse": r6(r.oof_rmse)}
         if r.verdict != "baseline":
-            out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict)
+            out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict,
+                                  runs=int(r.runs_used), round=int(r.round), runs_needed=int(r.runs_needed))
     return out
 
 
 DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_seeds", "seeds", "runs",
-                  "delta", "ci_low", "ci_high", "p_value", "verdict_raw", "p_adjusted", "verdict", "mde", "train_seconds",
-                  "eval_seconds", "wall_seconds"]
+                  "runs_used", "round", "status", "delta", "se", "df", "ci_low", "ci_high", "verdict", "negligible",
+                  "runs_needed", "train_seconds", "eval_seconds", "wall_seconds"]
 
 
 def detail(table: pd.DataFrame) -> pd.DataFrame:
@@ -132,37 +133,59 @@ def _time(r) -> str:
     return f"{r.wall_seconds / 60:.1f} min ({r.train_seconds / r.wall_seconds:.0%}, {r.eval_seconds / r.wall_seconds:.0%})"
 
 
+def _verdict_cell(r) -> str:
+    if r.verdict == EQUIVALENT and r.negligible:
+        return f"equivalent ({'better' if r.delta < 0 else 'worse'}, but within ±margin)"
+    if r.verdict == UNDECIDED and r.status == "open":
+        return f"undecided (open after round {int(r.round)})"
+    if r.verdict == UNDECIDED and r.status.endswith("futile"):
+        return f"undecided (stopped in round {int(r.round)}: no verdict likely within the budget)"
+    return r.verdict
+
+
+def _needed_cell(r, n_folds: int) -> str:
+    if r.verdict != UNDECIDED:
+        return ""
+    if r.runs_needed < 0:
+        return "more seeds cannot decide: needs more folds or data"
+    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // max(n_folds, 1)} seeds × {n_folds} folds)"
+
+
 def markdown(table: pd.DataFrame, params: Params) -> str:
     st = params.stats
     pct = int(round(st.confidence * 100))
-    adj = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg", "none": "unadjusted"}[st.multiplicity]
+    adj = {"bonferroni": f"Bonferroni over {len(params.variants) - 1} variants", "none": "unadjusted"}[st.multiplicity]
     optimistic = params.train.checkpoint == "best_on_valid"
     rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
+    rounds = len(params.study.round_seeds) + 1
     lines = [
-        f"| variant | head | options | {rmse_head} (mean ± std over seeds) | runs | Δ vs {st.baseline} [{pct}% CI] | p ({adj}) "
-        f"| verdict ({adj}) | smallest callable Δ | per-fold RMSE | time: runs' wall (training, evaluation) |",
+        f"| variant | head | options | {rmse_head} (mean ± std over seeds) | runs used | round | Δ vs {st.baseline} "
+        f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed | per-fold RMSE | time: runs' wall (training, evaluation) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.sort_values("oof_rmse").itertuples():
         name = f"{r.variant} (A/A)" if r.aa_control else r.variant
         if r.verdict == "baseline":
-            delta, p, mde, runs = "—", "", "", ""
+            delta, runs, rnd = "—", "", ""
         elif r.verdict == TOO_FEW:
-            delta, p, mde, runs = f"{r.delta:+.4f}", "", f"needs ≥ {MIN_RUNS} paired runs", f"{int(r.runs)}"
+            delta, runs, rnd = (f"{r.delta:+.4f}" if pd.notna(r.delta) else "—"), f"{int(r.runs)}", ""
         else:
-            delta, p, mde, runs = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{r.p_adjusted:.3f}", f"{r.mde:.4f}", f"{int(r.runs)}"
+            delta, runs, rnd = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{int(r.runs_used)}", f"{int(r.round)} of {rounds}"
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
+        verdict = "baseline" if r.verdict == "baseline" else _verdict_cell(r)
+        needed = "" if r.verdict == "baseline" else _needed_cell(r, len(params.cv.folds))
         lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) | {runs} "
-                     f"| {delta} | {p} | {r.verdict} | {mde} | {folds} | {_time(r)} |")
+                     f"| {rnd} | {delta} | {verdict} | {needed} | {folds} | {_time(r)} |")
     note = [
         "",
-        f"Δ < 0 is better: the mean over runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and seed. The {pct}% "
-        "interval is the corrected resampled t-test (Nadeau & Bengio 2003) over those paired runs, so it counts "
-        "seed-to-seed noise and the overlap of cross-validation training sets, not only the test rows. "
-        f"The verdict uses {adj}-adjusted p-values across the study's variants (raw ones in reports/comparison.csv). "
-        f"'Smallest callable Δ' is the difference this design detects with {int(POWER * 100)}% probability at the "
-        "measured noise: 'within noise' means no effect larger than that on this budget. "
-        f"Fewer than {MIN_RUNS} paired runs: no verdict.",
+        f"Δ < 0 is better: the mean over a variant's runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and "
+        f"seed. Each interval is a repeated confidence interval: with {adj} and {st.spending} alpha spending over "
+        f"{rounds} round(s), all of them cover their true differences together with probability ≥ {pct}%, however "
+        f"the rounds stopped. Its standard error comes from the variance of the fold means ({st.variance}) with the "
+        "Nadeau-Bengio overlap term. Verdicts: the interval excludes 0 → better / worse; it lies inside "
+        f"±{st.margin:g} → equivalent (also when it excludes 0: a real but negligible difference, marked); "
+        "otherwise undecided. 'Runs needed': further paired runs after which a verdict is likely (80%) at the "
+        f"observed noise. Fewer than {MIN_FOLDS} folds: not enough runs.",
     ]
     if table["aa_control"].any():
         note.append("Rows marked (A/A) train the baseline's recipe with other seeds: their Δ is pure noise, the study's noise floor.")
@@ -173,7 +196,8 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
     return "\n".join(lines) + "\n" + "\n".join(note) + "\n"
 
 
-def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confidence: float) -> list[Path]:
+def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confidence: float,
+          margin: float) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -200,15 +224,17 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
         r = runs[runs["variant"].isin(pos)]
         jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(r))
         ax.scatter(r["delta"], r["variant"].map(pos) + jitter, s=10, color="tab:blue", alpha=0.5, label="one paired run (fold × seed)")
-    colors = t["verdict"].map({BETTER: "tab:green", WORSE: "tab:red"}).fillna("tab:gray")
+    colors = t["verdict"].map({BETTER: "tab:green", WORSE: "tab:red", EQUIVALENT: "tab:blue"}).fillna("tab:gray")
     ax.scatter(t["delta"], y, c=colors, marker="D", zorder=3, label="mean over runs")
     ax.axvline(0, color="black", lw=0.8)
+    for edge in (-margin, margin):
+        ax.axvline(edge, color="tab:blue", lw=0.8, ls=":")
     ax.set_ylim(-0.6, len(t) - 0.4)
     ax.set_yticks(y, [f"{v}  (A/A noise floor)" if aa else v for v, aa in zip(t["variant"], t["aa_control"])])
     for tick, aa in zip(ax.get_yticklabels(), t["aa_control"]):
         if aa:
             tick.set_fontweight("bold")
-    ax.set_xlabel(f"Δ RMSE vs baseline (lower is better), {int(confidence * 100)}% corrected t interval over runs")
+    ax.set_xlabel(f"Δ RMSE vs baseline (lower is better), {int(confidence * 100)}% simultaneous interval; dotted: ±margin")
     ax.legend(fontsize=7, loc="best")
     save(fig, "delta_vs_baseline.png")
 
@@ -246,7 +272,7 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
 def aggregate(params: Params, eval_dir, summary_path, report_path, detail_path, plots_dir) -> tuple[pd.DataFrame, str, dict]:
     table, runs = compare(params, eval_dir)
     md = markdown(table, params)
-    plots(table, runs, eval_dir, plots_dir, params.stats.confidence)
+    plots(table, runs, eval_dir, plots_dir, params.stats.confidence, params.stats.margin)
     write_text(report_path, "# headbench comparison\n\n" + md)
     write_csv(detail_path, detail(table))
     summary = summary_metrics(table)

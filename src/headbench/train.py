@@ -21,7 +21,7 @@ from headbench.errors import NonFiniteLoss
 from headbench.inference import cpu_state, predict
 from headbench.optim import make_optimizer, total_steps
 from headbench.pause import pause_point
-from headbench.stats import rmse
+from headbench.scoring import rmse
 
 
 @dataclass

@@ -33,8 +33,8 @@ def _run(cmd: list[str], cwd: Path, **kw) -> str:
 
 
 def train_stages(root: Path) -> list[str]:
-    """Every train stage of the study, in dvc.yaml's matrix order (variant, fold, seed)."""
-    return [s for s in _run(["dvc", "stage", "list", "--name-only"], root).split() if s.startswith("train@")]
+    """Every train stage of the study (round 1's `train@`, later rounds' `train_more@`), in dvc.yaml's order."""
+    return [s for s in _run(["dvc", "stage", "list", "--name-only"], root).split() if s.startswith(("train@", "train_more@"))]
 
 
 def split(stages: list[str], n: int) -> list[list[str]]:
