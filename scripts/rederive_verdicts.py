@@ -1,39 +1,46 @@
-"""Re-judge a committed one-fold study (docs/results/<name>/metrics/*.json) with the run-level statistics.
+"""Re-judge a committed study with the current verdicts: paired runs in, verdicts.json and a Markdown table out.
 
-Those studies trained fold 0 only, so each seed's OOF RMSE is one run's RMSE and the runs pair by seed.
-Writes <study dir>/verdicts.json and paired_runs.csv and prints a Markdown table. Usage:
-    python scripts/rederive_verdicts.py docs/results/seeds [--n-folds 5] [--multiplicity holm]
+    python scripts/rederive_verdicts.py docs/results/runlevel             # plots/paired_runs.csv (3 folds x 1 seed)
+    python scripts/rederive_verdicts.py docs/results/seeds --folds 1      # paired_runs.csv (fold 0 x 3 seeds)
+
+The design is judged as one look (the study was fixed, not adaptive), Bonferroni over its variants, with the
+default margin and variance model of params.yaml.
 """
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from headbench.stats import MIN_RUNS, compare_runs
+from headbench.config import load_params
+from headbench.stats import compare_runs, study_plan
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("study", type=Path)
 ap.add_argument("--baseline", default="baseline")
 ap.add_argument("--n-folds", type=int, default=5, help="K of the K-fold split the runs came from (rho = 1/K)")
-ap.add_argument("--confidence", type=float, default=0.95)
-ap.add_argument("--multiplicity", default="holm")
+ap.add_argument("--params", default="params.yaml", help="margin, variance model and confidence come from here")
 args = ap.parse_args()
 
-rmses = {}
-for path in sorted((args.study / "metrics").glob("*.json")):
-    per_seed = json.loads(path.read_text())["oof_rmse_per_seed"]  # fold 0 only: each seed's OOF RMSE is one run's
-    rmses[path.stem] = pd.Series(per_seed.values(), index=pd.MultiIndex.from_tuples([(0, int(s)) for s in per_seed],
-                                                                                  names=["fold", "seed"]))
-table, paired = compare_runs(rmses, args.baseline, 1 / args.n_folds, args.confidence, args.multiplicity)
+found = [p for p in (args.study / "paired_runs.csv", args.study / "plots" / "paired_runs.csv") if p.is_file()]
+paired = pd.read_csv(found[0])
+base = paired.drop_duplicates(["fold", "seed"]).set_index(["fold", "seed"])["baseline"]
+rmses = {args.baseline: base}
+for v, g in paired.groupby("variant", sort=False):
+    rmses[v] = g.set_index(["fold", "seed"])["baseline"] + g.set_index(["fold", "seed"])["delta"]
+params = load_params(args.params, heads=False)
+seeds = sorted({int(s) for _, s in base.index})
+folds = sorted({int(f) for f, _ in base.index})
+plan = study_plan(params)
+plan = replace(plan, m=len(rmses) - 1, seeds_per_look=(len(seeds),), n_folds=len(folds), rho=1 / args.n_folds)
+table, _ = compare_runs(rmses, args.baseline, plan, seeds)
 out = {r.variant: {k: (None if pd.isna(v) else v) for k, v in r._asdict().items() if k not in ("Index", "variant")}
        for r in table.itertuples()}
-(args.study / "verdicts.json").write_text(json.dumps(out, indent=2) + "\n")
-paired.to_csv(args.study / "paired_runs.csv", index=False)
-print(f"| variant | runs | per-run Δ | Δ [{args.confidence:.0%} CI] | p ({args.multiplicity}) | verdict |")
-print("|---|---|---|---|---|---|")
+(args.study / "verdicts.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+print(f"| variant | runs | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin ±{plan.margin:g}) | runs needed |")
+print("|---|---|---|---|---|")
 for r in table.itertuples():
-    d = " / ".join(f"{x:+.4f}" for x in paired.loc[paired.variant == r.variant, "delta"])
-    ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if r.runs >= MIN_RUNS else f"{r.delta:+.4f}"
-    p = f"{r.p_adjusted:.3f}" if r.runs >= MIN_RUNS else ""
-    print(f"| {r.variant} | {r.runs} | {d} | {ci} | {p} | {r.verdict} |")
+    ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else f"{r.delta:+.4f}"
+    need = "" if r.verdict != "undecided" else ("more seeds cannot decide" if r.runs_needed < 0 else f"{r.runs_needed}")
+    print(f"| {r.variant} | {r.runs} | {ci} | {r.verdict} | {need} |")

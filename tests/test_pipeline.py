@@ -50,16 +50,18 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert list(summary) == ["baseline_aa", "conv1d_llrd", "better", "worse", "aa_verdict", "runs", "rmse", "delta", "pm"]
+    assert list(summary) == ["baseline_aa", "conv1d_llrd", "better", "worse", "equivalent", "aa_verdict", "runs", "rmse",
+                             "delta", "pm"]
     detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     assert summary["runs"] == 6 and summary["aa_verdict"] == detail.loc["baseline_aa", "verdict"]
     assert summary["rmse"] == pytest.approx(detail["oof_rmse"].to_dict(), abs=1e-6)
     for name in ("baseline_aa", "conv1d_llrd"):
         d, delta, pm = detail.loc[name], summary["delta"][name], summary["pm"][name]
-        assert d["verdict"] in ("better", "worse", "within noise")
-        assert d["runs"] == 6 and d["ci_low"] <= delta <= d["ci_high"] and d["p_value"] <= d["p_adjusted"] <= 1
+        assert d["verdict"] in ("better", "worse", "equivalent", "undecided")
+        assert d["runs"] == 6 and d["runs_used"] == 6 and d["ci_low"] <= delta <= d["ci_high"] and d["round"] == 1
         assert pm == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6)
-        assert summary[name] == f"{round(1000 * float(d['delta'])):+d}" + ("*" if d["verdict"] != "within noise" else "")
+        mark = {"better": "*", "worse": "*", "equivalent": "="}.get(d["verdict"], "")
+        assert summary[name] == f"{round(1000 * float(d['delta'])):+d}" + mark
         assert (name in summary["better"].split(", ")) == (d["verdict"] == "better")
         # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
         run_delta = []
@@ -272,19 +274,19 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
     header, *rows = list(csv.reader(io.StringIO(sh("dvc exp show --csv --no-pager", root).stdout)))
     variants = ["baseline", "baseline_aa", "conv1d_llrd"]
     metrics = metric_columns(header, root)
-    assert len(metrics) <= 5 + 4 * len(variants), metrics
+    assert len(metrics) <= 6 + 4 * len(variants), metrics
     short = [m.removeprefix("metrics/summary.json:") for m in metrics]
     for v in variants[1:]:  # the variant's own column is its Δ and verdict (e.g. -31*), beside its figures
         assert {v, f"delta.{v}", f"pm.{v}", f"rmse.{v}"} <= set(short)
-    assert {"better", "worse", "aa_verdict", "runs", "rmse.baseline"} <= set(short)
+    assert {"better", "worse", "equivalent", "aa_verdict", "runs", "rmse.baseline"} <= set(short)
     col = lambda name: metrics[short.index(name)]
     exp_row = next(r for r in rows if "lr2e-4" in (r[0], r[1]))
     workspace = next(r for r in rows if r[1] == "workspace")
     for r in (exp_row, workspace):
         assert float(r[header.index(col("rmse.baseline"))]) > 0
         cell, delta = r[header.index(col("baseline_aa"))], float(r[header.index(col("delta.baseline_aa"))])
-        assert re.fullmatch(r"[+-]\d+\*?", cell) and int(cell.rstrip("*")) == round(1000 * delta)
-        assert cell.endswith("*") == (r[header.index(col("aa_verdict"))] != "within noise")
+        assert re.fullmatch(r"[+-]\d+[*=]?", cell) and int(cell.rstrip("*=")) == round(1000 * delta)
+        assert cell.endswith("*") == (r[header.index(col("aa_verdict"))] in ("better", "worse"))
     assert float(exp_row[next(i for i, h in enumerate(header) if h.endswith("train.lr"))]) == 2e-4
     # `dvc metrics diff` names one variant and figure per line, nothing per fold or seed
     diff = json.loads(sh("dvc metrics diff HEAD --json", root).stdout)

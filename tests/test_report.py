@@ -19,60 +19,69 @@ def test_only_the_baselines_recipe_with_other_seeds_is_an_aa_control():
 
 def table(aa_verdict):
     row = dict(head="cls", options="-", oof_rmse=0.6, oof_rmse_std_seeds=0.01, seeds=1, fold_rmse={"0": 0.6, "1": 0.6, "2": 0.6},
-               train_seconds=60.0, eval_seconds=6.0, wall_seconds=100.0, runs=3, se=0.01, p_value=0.01, p_adjusted=0.02, mde=0.03, verdict_raw=aa_verdict)
+               train_seconds=60.0, eval_seconds=6.0, wall_seconds=100.0, runs=3, runs_used=3, round=1, status="stopped", se=0.01,
+               df=8.0, negligible=False, runs_needed=0)
     return pd.DataFrame([
         {**row, "variant": "baseline", "aa_control": False, "delta": 0.0, "ci_low": 0.0, "ci_high": 0.0, "verdict": "baseline"},
         {**row, "variant": "baseline_aa", "aa_control": True, "delta": -0.03, "ci_low": -0.05, "ci_high": -0.01, "verdict": aa_verdict},
-        {**row, "variant": "one_run", "aa_control": False, "delta": -0.2, "runs": 1, "ci_low": None, "ci_high": None,
-         "p_value": None, "p_adjusted": None, "mde": None, "verdict": "not enough runs"},
+        {**row, "variant": "one_run", "aa_control": False, "delta": -0.2, "runs": 1, "runs_used": 1, "ci_low": None,
+         "ci_high": None, "se": None, "df": None, "status": "open", "verdict": "not enough runs"},
+        {**row, "variant": "open_one", "aa_control": False, "delta": 0.01, "ci_low": -0.04, "ci_high": 0.06, "status": "open",
+         "verdict": "undecided", "runs_needed": 9},
     ])
 
 
-def test_an_aa_control_called_better_warns_loudly_and_one_within_noise_does_not():
+def test_an_aa_control_called_better_warns_loudly_and_one_equivalent_does_not():
     params = load_params(ROOT / "params.yaml")
     loud = table("better")
     assert len(aa_warnings(loud)) == 1 and "WARNING" in markdown(loud, params)
-    quiet = table("within noise")
+    quiet = table("equivalent")
     assert aa_warnings(quiet) == [] and "WARNING" not in markdown(quiet, params)
     md = markdown(quiet, params)
-    assert "| baseline_aa (A/A) |" in md and "Holm" in md
-    assert "needs ≥ 3 paired runs" in md.split("| one_run |")[1].split("\n")[0]
+    assert "| baseline_aa (A/A) |" in md and "Bonferroni" in md and "margin ±0.02" in md
+    assert "| not enough runs |" in md.split("| one_run |")[1].split("\n")[0]
+    open_row = md.split("| open_one |")[1].split("\n")[0]
+    assert "undecided (open after round 1)" in open_row and "~9 more (3 seeds × 3 folds)" in open_row
     assert md.split("\n| baseline |")[1].split("\n")[0].endswith("| 1.7 min (60%, 6%) |")  # wall, training and evaluation shares
 
 
 def test_best_on_valid_labels_the_figures_optimistic():
     raw = read_yaml(ROOT / "params.yaml")
     raw["train"]["checkpoint"] = "best_on_valid"
-    md = markdown(table("within noise"), parse(raw))
+    md = markdown(table("equivalent"), parse(raw))
     assert "OOF RMSE (optimistic)" in md and "Optimistic figures" in md
-    assert "optimistic" not in markdown(table("within noise"), load_params(ROOT / "params.yaml")).lower()
+    assert "optimistic" not in markdown(table("equivalent"), load_params(ROOT / "params.yaml")).lower()
 
 
 def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
-    t = table("within noise")
+    t = table("equivalent")
     t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
     s = summary_metrics(t)
-    assert list(s) == ["baseline_aa", "one_run", "better", "worse", "aa_verdict", "runs", "rmse", "delta", "pm"]
+    assert list(s) == ["baseline_aa", "one_run", "open_one", "better", "worse", "equivalent", "aa_verdict", "runs", "rmse",
+                       "delta", "pm"]
     assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
-    assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?"  # Δ in thousandths; * called, ? too few runs
-    assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6}
-    assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2} and s["pm"] == {"baseline_aa": 0.02, "one_run": None}
+    assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?" and s["open_one"] == "+10"  # * called, ? too few runs
+    assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6, "open_one": 0.6}
+    assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2, "open_one": 0.01}
+    assert s["pm"] == {"baseline_aa": 0.02, "one_run": None, "open_one": 0.05}
     columns = sum(len(v) if isinstance(v, dict) else 1 for v in s.values())
-    assert columns <= 5 + 4 * 3
+    assert columns <= 6 + 4 * 4
     figures = variant_figures(t)
     assert figures["baseline"] == {"rmse": 0.6}
-    assert figures["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better"}
+    assert figures["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better", "runs": 3, "round": 1,
+                                      "runs_needed": 0}
 
 
 @pytest.mark.parametrize(("delta", "verdict", "cell"), [
-    (-0.0312, "better", "-31*"), (0.1344, "worse", "+134*"), (0.0041, "within noise", "+4"),
-    (-0.0004, "within noise", "+0"), (0.02, "not enough runs", "+20?"), (float("nan"), "not enough runs", "?"),
+    (-0.0312, "better", "-31*"), (0.1344, "worse", "+134*"), (0.0041, "undecided", "+4"), (0.0041, "equivalent", "+4="),
+    (-0.0004, "undecided", "+0"), (0.02, "not enough runs", "+20?"), (float("nan"), "not enough runs", "?"),
 ])
 def test_a_variants_cell_is_its_delta_in_thousandths_marked_by_its_verdict(delta, verdict, cell):
     assert marked_delta(delta, verdict) == cell
 
 
 def test_the_detail_keeps_the_raw_and_adjusted_figures_and_each_fold():
-    d = detail(table("within noise"))
-    assert {"p_value", "p_adjusted", "verdict_raw", "verdict", "mde", "ci_low", "ci_high", "fold0_rmse", "fold2_rmse"} <= set(d)
-    assert len(d) == 3
+    d = detail(table("equivalent"))
+    assert {"runs_used", "round", "status", "verdict", "negligible", "runs_needed", "ci_low", "ci_high", "fold0_rmse",
+            "fold2_rmse"} <= set(d)
+    assert len(d) == 4

@@ -24,6 +24,7 @@ side); when both hold the difference is real but negligible, and the verdict say
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -226,6 +227,13 @@ class Outcome:
 
 
 def run(plan: Plan, deltas: np.ndarray, available: int | None = None) -> Outcome:
+    """See _run; a study with too few folds or runs gives NaN estimates (TOO_FEW), not warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _run(plan, deltas, available)
+
+
+def _run(plan: Plan, deltas: np.ndarray, available: int | None = None) -> Outcome:
     """Replay the adaptive design on paired differences [..., V, F, S_max] (seeds in round order; NaN = not run).
 
     At each look every open variant is judged on its first seeds_per_look[k] seeds; a decided variant stops, and
