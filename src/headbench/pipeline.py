@@ -60,6 +60,13 @@ def _publish_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
+def seed_of_run(seed: int, variant: Variant) -> int:
+    """The seed every random stream of a run draws from: data order, dropout and new weights. A variant shares all
+    three with the baseline at the same seed; an A/A control (seed_offset) shares none. Outputs keep the nominal
+    seed, so runs pair by (fold, seed)."""
+    return seed + variant.seed_offset
+
+
 def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
               started: float | None = None) -> dict:
     """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``.
@@ -95,7 +102,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     y = df["target"].to_numpy(np.float32)
     clock.lap("data")
 
-    run_seed = seed + variant.seed_offset  # outputs keep the nominal seed, so runs pair by (fold, seed)
+    run_seed = seed_of_run(seed, variant)
     seed_everything(run_seed)
     model = build_model(mp, variant)
     clock.lap("model")

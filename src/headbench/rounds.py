@@ -1,17 +1,15 @@
 """The adaptive study's bookkeeping: which variants are still open, and the next round written into params.yaml.
 
 A round adds one seed on every fold to each open variant and to the baseline. It is written to `study.more`
-(a comment-preserving edit of params.yaml), so the plan is visible in params and `dvc repro` trains exactly
+(an edit of those lines of params.yaml alone), so the plan is visible in params and `dvc repro` trains exactly
 those runs (dvc.yaml's `train_more` stages) and rebuilds the table from them.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from headbench.config import Params, load_params
 from headbench.errors import StudyError
 from headbench.io import atomic_path
@@ -37,25 +35,31 @@ def next_round(params: Params) -> tuple[int, int | None]:
 
 
 def add_round(params_path: str | Path, variants: list[str]) -> int | None:
-    """Give ``variants`` and the baseline the next round's seed in params.yaml; returns the seed (None: no round left)."""
+    """Give ``variants`` and the baseline the next round's seed in params.yaml; returns the seed (None: no round left).
+
+    Only the `study.more` lines change (one run a line); every other byte of the user's file stays, and the new
+    file must parse before it replaces the old one."""
     params = load_params(params_path, heads=False)
     _, seed = next_round(params)
     if seed is None or not variants:
         return None
-    yaml = YAML()  # round-trip: the user's comments and layout stay
-    yaml.preserve_quotes = True
     path = Path(params_path)
-    doc = yaml.load(path.read_text(encoding="utf-8"))
-    more = doc["study"]["more"]
-    if not isinstance(more, CommentedSeq):
-        more = doc["study"]["more"] = CommentedSeq(more)
-    for v in [params.stats.baseline, *variants]:
-        entry = CommentedMap(variant=v, seed=seed)
-        entry.fa.set_flow_style()
-        more.append(entry)
-    more.fa.set_block_style()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    try:
+        study = next(i for i, line in enumerate(lines) if re.match(r"study:\s*(#.*)?$", line))
+        at = next(i for i in range(study + 1, len(lines)) if re.match(r"\s+more:", lines[i]))
+    except StopIteration:
+        raise StudyError(f"{path}: no `study.more` line to write the next round into") from None
+    end = at + 1
+    while end < len(lines) and re.match(r"\s+- *\{.*\}\s*$", lines[end]):
+        end += 1
+    indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+    comment = lines[at][lines[at].index("#"):].rstrip("\n") if "#" in lines[at] else ""
+    runs = [*params.study.more, *((v, seed) for v in [params.stats.baseline, *variants])]
+    col = max(lines[at].find("#"), len(indent) + 6)  # the comment keeps its column
+    block = [(f"{indent}more:".ljust(col) + comment).rstrip() + "\n"]
+    block += [f"{indent}  - {{variant: {v}, seed: {s}}}\n" for v, s in runs]
     with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            yaml.dump(doc, f)
+        tmp.write_text("".join(lines[:at] + block + lines[end:]), encoding="utf-8")
         load_params(tmp, heads=False)  # the new plan must parse before it replaces the user's file
     return seed

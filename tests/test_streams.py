@@ -1,0 +1,73 @@
+"""Which random streams a run's seed drives (data order, dropout, new weights), and which a variant shares with the
+baseline at the same seed. If data order stopped depending on the seed, an A/A control would share the baseline's
+batches and understate the noise; these tests fail then."""
+import numpy as np
+import torch
+
+import headbench.train as train_module
+from conftest import tiny_params
+from headbench.batching import LengthGroupedBatches
+from headbench.config import parse
+from headbench.model import build_model
+from headbench.pipeline import seed_of_run
+from headbench.train import seed_everything, train
+from test_train import data
+
+
+def batch_orders(tiny_dir, csv, monkeypatch, seed, global_seed=None):
+    """The batches one short run saw, recorded by a LengthGroupedBatches that keeps what it yields."""
+    seen = []
+
+    class Recording(LengthGroupedBatches):
+        def __iter__(self):
+            for b in super().__iter__():
+                seen.append(list(b))
+                yield b
+
+    monkeypatch.setattr(train_module, "LengthGroupedBatches", Recording)
+    p = parse(tiny_params(tiny_dir, csv, max_steps=3, eval_every=100))
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny_dir, csv)
+    seed_everything(seed if global_seed is None else global_seed)
+    model = build_model(p.model, p.variant("baseline"))
+    res = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, seed, label="streams")
+    return seen, res.predictions
+
+
+def test_the_data_order_follows_the_seed(tiny_models, demo_csv, monkeypatch):
+    bert = tiny_models("bert")
+    a, _ = batch_orders(bert, demo_csv, monkeypatch, seed=1)
+    b, _ = batch_orders(bert, demo_csv, monkeypatch, seed=1)
+    c, _ = batch_orders(bert, demo_csv, monkeypatch, seed=2)
+    assert a == b and a != c
+
+
+def test_dropout_follows_the_global_seed_with_the_data_order_held(tiny_models, demo_csv, monkeypatch):
+    bert = tiny_models("bert")
+    order1, pred1 = batch_orders(bert, demo_csv, monkeypatch, seed=1, global_seed=5)
+    order2, pred2 = batch_orders(bert, demo_csv, monkeypatch, seed=1, global_seed=5)
+    np.testing.assert_allclose(pred1, pred2, atol=1e-6)
+    # the same weights and batches, another dropout stream: only dropout can move the predictions
+    p = parse(tiny_params(bert, demo_csv, max_steps=3, eval_every=100))
+    tok, tr_ids, tr_y, va_ids, va_y = data(bert, demo_csv)
+    seed_everything(5)
+    model = build_model(p.model, p.variant("baseline"))
+    torch.manual_seed(99)
+    other = train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 1, label="streams").predictions
+    assert not np.allclose(pred1, other, atol=1e-6)
+
+
+def test_new_weights_follow_the_seed_and_a_variant_shares_the_baselines_at_the_same_seed(tiny_models, demo_csv):
+    raw = tiny_params(tiny_models("bert"), demo_csv)
+    raw["variants"]["llrd"] = {"head": "cls", "llrd": 0.9}
+    p = parse(raw)
+    head = lambda variant, seed: (seed_everything(seed), build_model(p.model, p.variant(variant)))[1].head.state_dict()
+    same = [torch.equal(a, b) for a, b in zip(head("baseline", 3).values(), head("llrd", 3).values())]
+    assert same and all(same)  # an optimiser-side variant starts from the baseline's very head
+    other = [torch.equal(a, b) for a, b in zip(head("baseline", 3).values(), head("baseline", 4).values())]
+    assert not all(other)
+
+
+def test_an_aa_control_draws_every_stream_from_another_seed_and_other_variants_from_the_same(tiny_models, demo_csv):
+    p = parse(tiny_params(tiny_models("bert"), demo_csv))
+    assert seed_of_run(42, p.variant("aa")) == 42 + p.variant("aa").seed_offset != 42
+    assert all(seed_of_run(42, p.variant(v)) == 42 for v in p.variants if p.variant(v).seed_offset == 0)
