@@ -1,4 +1,4 @@
-"""Re-judge a committed study with the current verdicts: paired runs in, verdicts.json and a Markdown table out.
+"""Re-judge a committed study with the current verdicts: paired runs in, rejudged.json and a Markdown table out.
 
     python scripts/rederive_verdicts.py docs/results/runlevel             # plots/paired_runs.csv (3 folds x 1 seed)
     python scripts/rederive_verdicts.py docs/results/seeds --folds 1      # paired_runs.csv (fold 0 x 3 seeds)
@@ -37,7 +37,7 @@ plan = replace(plan, m=len(rmses) - 1, seeds_per_look=(len(seeds),), n_folds=len
 table, _ = compare_runs(rmses, args.baseline, plan, seeds)
 out = {r.variant: {k: (None if pd.isna(v) else v) for k, v in r._asdict().items() if k not in ("Index", "variant")}
        for r in table.itertuples()}
-(args.study / "verdicts.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+(args.study / "rejudged.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
 print(f"| variant | runs | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin ±{plan.margin:g}) | runs needed |")
 print("|---|---|---|---|---|")
 for r in table.itertuples():

@@ -128,3 +128,17 @@ def test_compare_runs_reports_rounds_runs_used_and_status():
     table, _ = compare_runs({"baseline": base, "bad": bad}, "baseline", plan(m=1, seeds_per_look=(1, 2)), [42, 43])
     row = table.set_index("variant").loc["bad"]
     assert row["verdict"] == WORSE and row["round"] == 1 and row["runs_used"] == 5 and row["status"] == "stopped"
+
+
+def test_spending_functions_by_formula():
+    assert spent("pocock", 0.01, 0.5) == pytest.approx(0.01 * np.log(1 + (np.e - 1) * 0.5))
+    assert spent("obrien_fleming", 0.01, 0.5) == pytest.approx(2 - 2 * sps.norm.cdf(sps.norm.isf(0.005) / np.sqrt(0.5)))
+
+
+def test_a_hopeless_variant_stops_for_futility_after_round_1_and_only_when_futility_is_on():
+    d = np.random.default_rng(8).normal(0.02, 0.08, (2, 5, 3))  # noise far beyond what 3 seeds can resolve
+    d[1] = np.random.default_rng(9).normal(0.0, 0.002, (5, 3))   # a quiet companion for the prior
+    out = run(plan(m=2, futility=0.1), d)
+    assert out.futile[0] and out.stop[0] == 0 and out.final.code[0] == CODE[UNDECIDED]
+    kept = run(plan(m=2, futility=0.0), d)
+    assert not kept.futile[0] and kept.stop[0] == 2 and kept.seeds[0] == 3
