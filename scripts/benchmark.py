@@ -8,7 +8,8 @@ import json
 
 from headbench.benchmark import format_summary, run_benchmark
 from headbench.cli import main
-from headbench.config import ParamError, load_params
+from headbench.config import ParamError
+from headbench.heads import load_checked_params
 from headbench.io import write_json, write_text
 
 
@@ -25,7 +26,7 @@ def run():
     for key in ("steps", "repeats", "train_rows", "valid_rows"):
         if getattr(args, key) < 1:
             raise ParamError(f"--{key.replace('_', '-')} must be at least 1, got {getattr(args, key)}")
-    params = load_params(args.params)
+    params = load_checked_params(args.params)
     result = run_benchmark(params, args.steps, args.repeats, args.train_rows, args.valid_rows, args.seed,
                            on_result=lambda r: print(json.dumps(r), flush=True))
     table = format_summary(result)

@@ -29,7 +29,7 @@ base = paired.drop_duplicates(["fold", "seed"]).set_index(["fold", "seed"])["bas
 rmses = {args.baseline: base}
 for v, g in paired.groupby("variant", sort=False):
     rmses[v] = g.set_index(["fold", "seed"])["baseline"] + g.set_index(["fold", "seed"])["delta"]
-params = load_params(args.params, heads=False)
+params = load_params(args.params)
 seeds = sorted({int(s) for _, s in base.index})
 folds = sorted({int(f) for f, _ in base.index})
 plan = study_plan(params)

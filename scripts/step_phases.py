@@ -9,7 +9,7 @@ import torch
 
 from headbench import device as dev
 from headbench.batching import LengthGroupedBatches, TokenDataset, make_loader
-from headbench.config import load_params
+from headbench.heads import load_checked_params
 from headbench.data import load_dataset
 from headbench.folds import attach_folds, read_folds
 from headbench.model import build_model, load_tokenizer
@@ -21,7 +21,7 @@ ap.add_argument("--params", default="params.yaml")
 ap.add_argument("--steps", type=int, default=6)
 ap.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True, help="fused AdamW (the stage's choice)")
 args = ap.parse_args()
-p = load_params(args.params)
+p = load_checked_params(args.params)
 tp = p.train
 df = attach_folds(load_dataset(p.data), read_folds(p.paths.folds), p.paths.folds)
 tok = load_tokenizer(p.model.name, p.model.trust_remote_code)

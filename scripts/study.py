@@ -69,7 +69,7 @@ def run():
     server, uri = start_mlflow_server(root, args.port) if args.mlflow_server else (None, None)
     try:
         while True:
-            params = load_params(root / "params.yaml", heads=False)
+            params = load_params(root / "params.yaml")
             rnd, _ = next_round(params)
             t0 = time.perf_counter()
             workers = launch(root, args.workers, args.devices, tracking_uri=uri)

@@ -14,7 +14,7 @@ def run():
     for name in ("evaluation", "summary", "report", "detail", "plots"):
         ap.add_argument(f"--{name}", help=f"default: paths.{name}")
     args = ap.parse_args()
-    params = load_params(args.params, heads=False)
+    params = load_params(args.params)
     path = lambda name: getattr(args, name) or getattr(params.paths, name)  # noqa: E731
     table, md, summary = aggregate(params, path("evaluation"), path("summary"), path("report"), path("detail"), path("plots"))
     if tracking_enabled(params.tracking.enabled):

@@ -14,7 +14,7 @@ def run():
     ap.add_argument("--runs", help="default: paths.runs")
     ap.add_argument("--out", help="default: paths.evaluation/<variant>")
     args = ap.parse_args()
-    params = load_params(args.params, heads=False)
+    params = load_params(args.params)
     out = args.out or f"{params.paths.evaluation}/{args.variant}"
     summary = evaluate_variant(params, args.variant, args.runs or params.paths.runs, out)
     print(json.dumps({"variant": args.variant, "oof_rmse": summary["oof_rmse"], "fold_rmse": summary["fold_rmse"]}))

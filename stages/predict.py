@@ -2,7 +2,7 @@
 import argparse
 
 from headbench.cli import main
-from headbench.config import load_params
+from headbench.heads import load_checked_params
 from headbench.io import write_csv, write_json
 from headbench.predict import predict_csv
 
@@ -15,7 +15,7 @@ def run():
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--runs", help="default: paths.runs")
     args = ap.parse_args()
-    params = load_params(args.params)
+    params = load_checked_params(args.params)
     preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size)
     write_csv(args.output, preds)
     print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")

@@ -7,7 +7,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 
 from headbench.cli import main  # noqa: E402
-from headbench.config import load_params  # noqa: E402
+from headbench.heads import load_checked_params  # noqa: E402
 from headbench.io import run_dir  # noqa: E402
 from headbench.pipeline import train_run  # noqa: E402
 
@@ -21,7 +21,7 @@ def run():
     ap.add_argument("--folds", help="default: paths.folds")
     ap.add_argument("--runs", help="default: paths.runs")
     args = ap.parse_args()
-    params = load_params(args.params)
+    params = load_checked_params(args.params)
     out = run_dir(args.runs or params.paths.runs, args.variant, args.fold, args.seed)
     metrics = train_run(params, args.variant, args.fold, args.seed, args.folds or params.paths.folds, out, started=STARTED)
     print(json.dumps({"run": str(out), **metrics}, indent=1))

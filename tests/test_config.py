@@ -1,6 +1,7 @@
 import pytest
 
 from headbench.config import ParamError, load_params, parse, read_yaml
+from headbench.heads import check_heads, load_checked_params
 from conftest import ROOT
 
 
@@ -69,19 +70,19 @@ def test_bad_param_names_its_key(raw, path, value, key):
         node = node[k]
     node[path[-1]] = value
     with pytest.raises(ParamError) as err:
-        parse(raw)
+        check_heads(parse(raw))
     assert f"`{key}" in str(err.value)
 
 
 def test_unknown_head_lists_valid_heads(raw):
     raw["variants"]["baseline"]["head"] = "nope"
     with pytest.raises(ParamError, match=r"valid heads: \['attention', 'cls', 'concat_cls', 'conv1d'"):
-        parse(raw)
+        check_heads(parse(raw))
 
 
-def test_stages_after_training_read_params_without_importing_torch(raw, tmp_path):
-    """evaluate and aggregate skip the head checks (the train stages made them), which would import torch (~3 s
-    per stage); everything else is still checked."""
+def test_stages_that_build_no_model_read_params_without_importing_torch(raw, tmp_path):
+    """load_params leaves the head checks to the stages that build models (headbench.heads.load_checked_params),
+    which would import torch (~3 s per stage); everything else is still checked."""
     import subprocess
     import sys
 
@@ -89,15 +90,15 @@ def test_stages_after_training_read_params_without_importing_torch(raw, tmp_path
 
     raw["variants"]["baseline"]["head"] = "nope"
     YAML().dump(raw, tmp_path / "params.yaml")
-    code = ("import sys; from headbench.config import load_params; p = load_params(sys.argv[1], heads=False); "
+    code = ("import sys; from headbench.config import load_params; p = load_params(sys.argv[1]); "
             "print(p.variants['baseline'].head, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "params.yaml")], capture_output=True, text=True)
     assert out.stdout.split() == ["nope", "False"], out.stderr
     with pytest.raises(ParamError, match="valid heads"):
-        load_params(tmp_path / "params.yaml")
+        load_checked_params(tmp_path / "params.yaml")
     raw["variants"]["baseline"]["llrd"] = 2
     with pytest.raises(ParamError, match="variants.baseline.llrd"):
-        parse(raw, heads=False)
+        parse(raw)
 
 
 def test_unknown_variant_lists_defined_ones(raw):

@@ -50,3 +50,22 @@ def test_the_closure_sees_imports_inside_functions():
     # pipeline.train_run imports the model code lazily (start-up time); the train stage must still depend on it
     assert {"model", "train", "tokens", "reinit", "device", "resume"} <= import_closure(ROOT / "stages/train.py")
     assert "report" not in import_closure(ROOT / "stages/train.py")
+
+
+def test_editing_the_statistics_leaves_every_train_stage_fresh():
+    for stage in ("train", "train_more"):
+        deps = set(STAGES[stage]["deps"])
+        assert not {"src/headbench/stats.py", "src/headbench/sequential.py", "src/headbench/report.py"} & deps
+        assert "src/headbench/scoring.py" in deps  # the RMSE a run reports
+
+
+def test_adding_a_head_leaves_the_data_stages_fresh():
+    for stage in ("demo_data", "split"):
+        assert "src/headbench/heads.py" not in STAGES[stage]["deps"]
+        assert not any(str(p).startswith("variants") for p in STAGES[stage]["params"])
+
+
+def test_renaming_the_mlflow_experiment_retrains_nothing():
+    for stage in ("train", "train_more", "evaluate"):
+        params = [str(p) for p in STAGES[stage].get("params", [])]
+        assert "tracking" not in params and "tracking.experiment" not in params

@@ -17,7 +17,7 @@ MAKE_SUMMARY = textwrap.dedent("""\
     from headbench.io import write_json
     from headbench.report import summary_metrics
 
-    p = load_params("params.yaml", heads=False)
+    p = load_params("params.yaml")
     sign = 1 if p.train.lr > 1e-4 else -1  # the experiment turns every verdict round
     rows = [dict(variant=v, oof_rmse=0.6, delta=0.0 if v == p.stats.baseline else sign * 0.0994, ci_low=0.0, ci_high=0.0,
                  verdict="baseline" if v == p.stats.baseline else "worse" if sign > 0 else "better", runs=3,
@@ -42,7 +42,7 @@ def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_pa
     sh("git -c user.email=t@t -c user.name=t commit -qm study", tmp_path, timeout=300)
     sh("dvc exp run -q -n lr-3e-5-e2 -S train.lr=5e-4", tmp_path, timeout=300)  # a 10-character name, as DVC's own are
 
-    params = load_params(tmp_path / "params.yaml", heads=False)
+    params = load_params(tmp_path / "params.yaml")
     compared = [v for v in params.variants if v != params.stats.baseline]
     assert len(params.variants) == 12
     command = readme_command()

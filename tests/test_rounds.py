@@ -13,13 +13,13 @@ def test_a_round_is_written_into_study_more_and_nothing_else_changes(tmp_path):
     path = tmp_path / "params.yaml"
     shutil.copy(ROOT / "params.yaml", path)
     before = path.read_text().splitlines()
-    assert next_round(load_params(path, heads=False)) == (1, 43)
+    assert next_round(load_params(path)) == (1, 43)
     assert add_round(path, ["aa", "mean"]) == 43
-    p = load_params(path, heads=False)
+    p = load_params(path)
     assert p.study.more == (("baseline", 43), ("aa", 43), ("mean", 43))
     assert p.seeds_of("mean") == [42, 43] and p.seeds_of("max") == [42]
     assert add_round(path, ["mean"]) == 44
-    p = load_params(path, heads=False)
+    p = load_params(path)
     assert p.seeds_of("mean") == [42, 43, 44] and p.seeds_of("aa") == [42, 43] and next_round(p) == (3, None)
     after = path.read_text().splitlines()
     assert [line for line in after if line not in before] == [

@@ -254,3 +254,17 @@ class AttentionHead(Head):
         scores = scores.masked_fill(~mask.bool(), torch.finfo(scores.dtype).min)
         weights = torch.softmax(scores, dim=1)
         return (weights.unsqueeze(-1) * h).sum(1)
+
+
+def check_heads(params):
+    """Every variant's head name and options, checked against the registry; returns ``params``."""
+    for name, v in params.variants.items():
+        validate_head(v.head, dict(v.head_options), f"variants.{name}")
+    return params
+
+
+def load_checked_params(path="params.yaml"):
+    """params.yaml with the heads checked too: for the stages and tools that build models."""
+    from headbench.config import load_params
+
+    return check_heads(load_params(path))

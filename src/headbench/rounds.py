@@ -39,7 +39,7 @@ def add_round(params_path: str | Path, variants: list[str]) -> int | None:
 
     Only the `study.more` lines change (one run a line); every other byte of the user's file stays, and the new
     file must parse before it replaces the old one."""
-    params = load_params(params_path, heads=False)
+    params = load_params(params_path)
     _, seed = next_round(params)
     if seed is None or not variants:
         return None
@@ -61,5 +61,5 @@ def add_round(params_path: str | Path, variants: list[str]) -> int | None:
     block += [f"{indent}  - {{variant: {v}, seed: {s}}}\n" for v, s in runs]
     with atomic_path(path) as tmp:
         tmp.write_text("".join(lines[:at] + block + lines[end:]), encoding="utf-8")
-        load_params(tmp, heads=False)  # the new plan must parse before it replaces the user's file
+        load_params(tmp)  # the new plan must parse before it replaces the user's file
     return seed
