@@ -125,10 +125,11 @@ def tiny_params(model_dir: str, data_path: str, **train_overrides) -> dict:
 
 
 def copy_repo(dest: Path) -> Path:
-    """The git-tracked project files, as a fresh clone would have them."""
+    """The git-tracked project files (their working-tree contents), as a fresh clone would have them: a user's own
+    runs, dvc.lock or MLflow store never leak into a test."""
     import subprocess
 
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(["git", "ls-files", "-c"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         src = ROOT / f
         if src.is_file():

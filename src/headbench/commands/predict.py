@@ -1,0 +1,22 @@
+"""Predict a CSV (same columns as params.yaml's data section; the target is optional) with trained checkpoints."""
+from headbench.heads import load_checked_params
+from headbench.io import write_csv, write_json
+from headbench.predict import predict_csv
+
+
+def add_arguments(ap) -> None:
+    ap.add_argument("input", help="CSV to score")
+    ap.add_argument("--variants", nargs="+", default=["baseline"], help="variants whose fold/seed models are averaged")
+    ap.add_argument("--output", default="predictions.csv")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--runs", help="default: paths.runs")
+
+
+def run(args) -> None:
+    params = load_checked_params(args.params)
+    preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size)
+    write_csv(args.output, preds)
+    print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
+    if score is not None:
+        write_json(args.output + ".metrics.json", {"rmse": score, "rows": len(preds)})
+        print(f"RMSE against the file's targets: {score:.4f}")
