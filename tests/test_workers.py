@@ -114,3 +114,20 @@ def test_nodes_sharing_only_a_dvc_remote_then_repro_trains_nothing(tmp_path, tin
     out = sh("dvc fetch --run-cache && dvc repro --pull", main)
     assert "Running stage 'train@" not in out and out.count("is cached - skipping run") >= len(stages), out[-3000:]
     assert json.loads((main / "metrics/summary.json").read_text())["runs"] == 3
+
+
+def test_placement_shares_gpus_round_robin_and_divides_the_cores():
+    from headbench.errors import StudyError
+    from headbench.workers import placement
+
+    p = placement(8, "cuda", list(range(16)), n_gpus=1)
+    assert [w.gpu for w in p] == [0] * 8 and [sorted(w.cpus) for w in p] == [[2 * k, 2 * k + 1] for k in range(8)]
+    p = placement(4, "cuda", list(range(16)), n_gpus=2)
+    assert [w.gpu for w in p] == [0, 1, 0, 1] and all(len(w.cpus) == 4 for w in p)
+    assert len({c for w in p for c in w.cpus}) == 16  # no core shared
+    p = placement(2, "cpu", [0, 1])
+    assert [w.gpu for w in p] == [None, None] and [sorted(w.cpus) for w in p] == [[0], [1]]
+    p = placement(3, "cpu", [0, 1])  # more workers than cores: one core each, shared
+    assert all(len(w.cpus) == 1 for w in p)
+    with pytest.raises(StudyError, match="no CUDA device"):
+        placement(2, "cuda", [0, 1], n_gpus=0)

@@ -67,6 +67,31 @@ def prepare_worktree(root: Path, k: int) -> Path:
     return wt
 
 
+@dataclass(frozen=True)
+class Placement:
+    gpu: int | None      # CUDA device index the worker sees as its only GPU (None: CPU)
+    cpus: frozenset[int]  # cores it is pinned to; torch uses one thread per core (train.num_threads: null)
+
+
+def placement(n_workers: int, devices: str, cores: list[int], n_gpus: int = 0) -> list[Placement]:
+    """Worker k gets GPU k mod n_gpus (several runs share a GPU when workers outnumber GPUs, which a small encoder
+    leaves mostly idle otherwise) and its own share of the cores, so concurrent runs never oversubscribe them."""
+    if devices == "cuda" and n_gpus < 1:
+        raise StudyError("--devices cuda: no CUDA device is visible")
+    per = max(1, len(cores) // n_workers)
+    out = []
+    for k in range(n_workers):
+        share = cores[k * per:(k + 1) * per] or cores[(k * per) % len(cores):][:per] or cores[-per:]
+        out.append(Placement(k % n_gpus if devices == "cuda" else None, frozenset(share)))
+    return out
+
+
+def visible_gpus() -> int:
+    import torch  # only a GPU study pays for the import
+
+    return torch.cuda.device_count()
+
+
 @dataclass
 class Worker:
     k: int
@@ -96,26 +121,22 @@ def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str |
            stages: list[str] | None = None) -> list[Worker]:
     """Run the train stages across ``n_workers`` worktrees; return the workers (``failed`` lists what did not finish).
 
-    devices: ``cpu`` pins worker k to its own share of the cores (1 thread each on 2 cores), ``cuda`` gives worker k
-    GPU k (CUDA_VISIBLE_DEVICES).
+    devices: ``cpu`` pins worker k to its own share of the cores (1 thread each on 2 cores); ``cuda`` also gives
+    worker k GPU k mod (visible GPUs) through CUDA_VISIBLE_DEVICES (see ``placement``).
     """
     root = root.resolve()
     stages = stages if stages is not None else train_stages(root)
     log_dir = (log_dir or root / WORKTREES / "logs").resolve()
     log_dir.mkdir(parents=True, exist_ok=True)
-    cores = sorted(os.sched_getaffinity(0))
-    per = max(1, len(cores) // n_workers)
+    places = placement(n_workers, devices, sorted(os.sched_getaffinity(0)), visible_gpus() if devices == "cuda" else 0)
     workers = []
-    for k, share in enumerate(split(stages, n_workers)):
+    for k, (share, place) in enumerate(zip(split(stages, n_workers), places)):
         wt = prepare_worktree(root, k)
         env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
         env["MLFLOW_TRACKING_URI"] = tracking_uri or env.get("MLFLOW_TRACKING_URI") or local_store(root)
-        cpus = None
-        if devices == "cuda":
-            env["CUDA_VISIBLE_DEVICES"] = str(k)
-        else:
-            cpus = set(cores[k * per:(k + 1) * per] or cores[-per:])
-        workers.append(Worker(k, share, wt, env, cpus, log_dir / f"worker{k}.log"))
+        if place.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(place.gpu)
+        workers.append(Worker(k, share, wt, env, set(place.cpus), log_dir / f"worker{k}.log"))
     stop = threading.Event()
     threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
 

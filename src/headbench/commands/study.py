@@ -1,7 +1,7 @@
 """Run the study's train stages in N parallel workers, then `dvc repro` restores them and aggregates.
 
     headbench study --workers 2                 # CPU: each worker pinned to its share of the cores
-    headbench study --workers 4 --devices cuda  # worker k on GPU k
+    headbench study --workers 8 --devices cuda  # worker k on GPU k mod (visible GPUs): 8 concurrent runs on one GPU
     headbench study --workers 2 --mlflow-server # one local MLflow server for every worker's runs
     headbench study --workers 2 --rounds        # adaptive: after each round, the open variants get a seed more
 
