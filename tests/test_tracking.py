@@ -93,10 +93,17 @@ with tracker as run:
     run.log_metrics({"valid_rmse": 0.25}, step=1)
     if sys.argv[1] == "killed":
         os.kill(os.getpid(), signal.SIGKILL)  # no cleanup at all: the side process sees its input end
+    if sys.argv[1] == "tracker-died":
+        run.proc.kill()  # the MLflow side process dies mid-run
+        run.proc.wait(timeout=60)
+        for step in range(2, 5):
+            run.log_metrics({"valid_rmse": 0.2}, step=step)  # training goes on
+    open("outputs.txt", "w").write("written")  # what the stage writes after training
 """
 
 
-@pytest.mark.parametrize("how, expected", [("finished", ["FINISHED"]), ("killed", ["KILLED"]), ("bad-input", [])])
+@pytest.mark.parametrize("how, expected", [("finished", ["FINISHED"]), ("killed", ["KILLED"]), ("bad-input", []),
+                                           ("tracker-died", ["FAILED"])])
 def test_the_side_process_ends_every_run_as_its_stage_ended(tmp_path, how, expected):
     """MLflow lives in a side process of the stage: a finished stage's run is FINISHED with its metrics, a stage
     killed outright (SIGKILL, no handler runs) leaves a KILLED run instead of one RUNNING for ever, and a stage that
@@ -110,7 +117,9 @@ def test_the_side_process_ends_every_run_as_its_stage_ended(tmp_path, how, expec
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     proc = subprocess.run([sys.executable, "-c", SIDE_PROCESS_RUN, how], env={**os.environ, "MLFLOW_TRACKING_URI": uri},
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert proc.returncode == {"finished": 0, "killed": -9, "bad-input": 2}[how], proc.stderr
+    assert proc.returncode == {"finished": 0, "killed": -9, "bad-input": 2, "tracker-died": 0}[how], proc.stderr
+    assert (tmp_path / "outputs.txt").is_file() == (how in ("finished", "tracker-died"))
+    assert ("stopped mid-run" in proc.stderr) == (how == "tracker-died")
     deadline = time.time() + 60  # after a SIGKILL the side process ends the run on its own
     while True:
         client = mlflow.MlflowClient(uri)
@@ -123,5 +132,5 @@ def test_the_side_process_ends_every_run_as_its_stage_ended(tmp_path, how, expec
     assert [r.info.status for r in children] == expected
     if how == "bad-input":
         assert runs == []
-    else:
+    elif how != "tracker-died":  # a side process killed mid-run may not have stored the first metric yet
         assert children[0].data.metrics["valid_rmse"] == 0.25

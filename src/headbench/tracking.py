@@ -127,7 +127,9 @@ class RunTracker:
     MLflow lives in a side process (`serve`), started when the tracker is made: importing MLflow and opening its
     SQL store takes ~2 s, which it spends on the second core while the stage imports torch and loads the model.
     Nothing is written to the store before `__enter__`, so a stage that fails on its input leaves no run.
-    Metrics go to the side process without waiting; a logging failure fails the stage when the run ends."""
+    Metrics go to the side process without waiting. If tracking fails mid-run (the side process dies, the store
+    refuses a write), training goes on and writes its outputs: the tracker warns, and the run is marked FAILED
+    from here where the store can still be reached."""
 
     def __init__(self, experiment: str, variant: str, fold: int, seed: int, params: dict, parent_params: dict):
         self.uri = tracking_uri()
@@ -139,6 +141,7 @@ class RunTracker:
                         "parent_key": parent_key(variant, parent_params)}
         self.proc = subprocess.Popen([sys.executable, "-c", "from headbench.tracking import serve; serve()", self.uri],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
+        self.lost: str | None = None  # why tracking stopped mid-run
         weakref.finalize(self, _stop_unused, self.proc)
 
     def _send(self, message: dict) -> None:
@@ -159,7 +162,25 @@ class RunTracker:
         return self
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
-        self._send({"metrics": {k: float(v) for k, v in metrics.items()}, "step": step})
+        if self.lost:
+            return
+        try:
+            self._send({"metrics": {k: float(v) for k, v in metrics.items()}, "step": step})
+        except OSError as exc:  # BrokenPipeError: the side process is gone
+            self._lose(f"the MLflow process ended (exit code {self.proc.poll()}; {type(exc).__name__})")
+
+    def _lose(self, why: str) -> None:
+        self.lost = why
+        print(f"warning: MLflow tracking at {self.uri} stopped mid-run: {why}. Training goes on and writes its "
+              "outputs; this run will be marked FAILED in MLflow.", file=sys.stderr, flush=True)
+
+    def _mark_failed(self) -> None:
+        try:
+            import mlflow
+
+            mlflow.MlflowClient(self.uri).set_terminated(self.run_id, "FAILED")
+        except Exception as exc:  # the store itself may be what failed
+            print(f"warning: could not mark MLflow run {self.run_id} FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -168,15 +189,19 @@ class RunTracker:
             status = "KILLED"
         else:
             status = "FAILED"
-        try:
-            self._send({"end": status})
-            self.proc.stdin.close()
-            answer = self._answer()
-            self.proc.wait()
-        except BrokenPipeError:
-            answer = {"error": f"the MLflow process ended (exit code {self.proc.wait()})"}
-        if "error" in answer and exc_type is None:
-            raise TrackingError(f"MLflow tracking at {self.uri} failed: {answer['error']}")
+        answer = {"error": self.lost} if self.lost else None
+        if answer is None:
+            try:
+                self._send({"end": status})
+                self.proc.stdin.close()
+                answer = self._answer()
+                self.proc.wait()
+            except OSError:
+                answer = {"error": f"the MLflow process ended (exit code {self.proc.wait()})"}
+        if "error" in answer:
+            if not self.lost:
+                self._lose(answer["error"])
+            self._mark_failed()
         return False
 
 
