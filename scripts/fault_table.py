@@ -61,6 +61,18 @@ def param_cases():
     }
 
 
+def intermediate_cases(train, evaluate, run):
+    """Files the stages wrote, edited by hand or left from elsewhere, read back by the next stage."""
+    return {
+        "folds.csv with a fold written by hand (9 of 5)": ("folds.csv", lambda t: t.replace(",0\n", ",9\n", 1), train),
+        "folds.csv left from other data (an id not in the data)": ("folds.csv", lambda t: t + "zz,1\n", train),
+        "folds.csv with one id twice": ("folds.csv", lambda t: t + t.splitlines()[1] + "\n", train),
+        "a run's oof.csv with a prediction edited to nan": (f"{run}/oof.csv", lambda t: t.rsplit(",", 1)[0] + ",nan\n", evaluate),
+        "a run's oof.csv copied from another fold": (f"{run}/oof.csv", lambda t: t.replace(",0,1,", ",3,1,"), evaluate),
+        "a run's metrics.json truncated": (f"{run}/metrics.json", lambda t: t[: len(t) // 2], evaluate),
+    }
+
+
 def digest(folder: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
@@ -76,6 +88,7 @@ def main():
     raw["tracking"]["enabled"] = False
     raw["train"].update(max_length=32, batch_size=8, epochs=1, max_steps=1, eval_every=1, save_checkpoint=False, num_threads=1)
     raw["variants"] = {"baseline": {"head": "cls"}}
+    raw["cv"]["folds"], raw["seeds"] = [0], [1]  # the one scratch run below is the whole study
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
     env.pop("HEADBENCH_TRACKING", None)
 
@@ -115,6 +128,18 @@ def main():
     wd = base / "fold"
     shutil.copytree(seed, wd)
     record("params: fold index out of range (`--fold 9`)", wd, stage(wd, "train.py", "--variant", "baseline", "--fold", "9", "--seed", "1", "--folds", "folds.csv"), digest(wd))
+    train = ("train.py", "--variant", "baseline", "--fold", "0", "--seed", "1", "--folds", "folds.csv")
+    evaluate = ("evaluate.py", "--variant", "baseline")
+    run = "runs/baseline/fold0-seed1"
+    for name, (path, edit, cmd) in intermediate_cases(train, evaluate, run).items():
+        wd = base / f"i{len(rows)}"
+        shutil.copytree(seed, wd)
+        (wd / path).write_text(edit((wd / path).read_text()))
+        record(f"intermediate: {name}", wd, stage(wd, *cmd), digest(wd))
+    wd = base / "overwrite"
+    shutil.copytree(seed, wd)
+    record("overwrite: `predict data.csv --output data.csv`", wd,
+           stage(wd, "predict.py", "data.csv", "--output", "data.csv", "--runs", "runs"), digest(wd))
     print("| fault | exit | what the user sees (last stderr line) | existing outputs intact |\n|---|---|---|---|")
     print("\n".join(rows))
     shutil.rmtree(base)

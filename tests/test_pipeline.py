@@ -83,7 +83,7 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     assert json.loads((root / "runs/baseline_aa/fold0-seed42/metrics.json").read_text())["run_seed"] == 1042
     md = (root / "reports/comparison.md").read_text()
     assert "| baseline | cls |" in md and "| conv1d_llrd | conv1d | channels=8, llrd=0.9 |" in md
-    assert "| baseline_aa (A/A) | cls |" in md and "Holm" in md
+    assert "| baseline_aa (A/A) | cls |" in md and "Bonferroni" in md
     assert len(pd.read_csv(root / "reports/plots/paired_runs.csv")) == 12
     for f in ["reports/plots/delta_vs_baseline.png", "reports/plots/learning_curves.png", "reports/plots/pred_vs_true.png"]:
         assert (root / f).stat().st_size > 1000, f

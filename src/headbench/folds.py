@@ -37,7 +37,11 @@ def make_folds(df: pd.DataFrame, cv: CVParams) -> pd.DataFrame:
 
 
 def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFrame:
-    merged = df.merge(folds, on="id", how="left", validate="one_to_one")
+    stale = sorted(set(folds["id"]) - set(df["id"]))
+    if stale:
+        raise StudyError(f"{folds_path}: {len(stale)} ids are not in the data (e.g. {stale[:3]}): the split is stale; "
+                         "re-run it (`dvc repro split`)")
+    merged = df.merge(folds, on="id", how="left")
     missing = merged.index[merged["fold"].isna()]
     if len(missing):
         raise ParamError(
@@ -55,8 +59,24 @@ def split(params: Params, out: str | Path) -> pd.DataFrame:
     return folds
 
 
-def read_folds(path: str | Path) -> pd.DataFrame:
+def read_folds(path: str | Path, n_folds: int | None = None) -> pd.DataFrame:
+    """The split's output, checked: a file edited by hand or left from another split fails here, naming it."""
     path = Path(path)
     if not path.is_file():
         raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
-    return pd.read_csv(path, dtype={"id": str})
+    try:
+        folds = pd.read_csv(path, dtype={"id": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StudyError(f"{path}: not a readable fold file ({type(exc).__name__}); re-run `dvc repro split`") from None
+    if list(folds.columns) != ["id", "fold"]:
+        raise StudyError(f"{path}: expected the columns id, fold; found {list(folds.columns)}; re-run `dvc repro split`")
+    fold = pd.to_numeric(folds["fold"], errors="coerce")
+    bad = folds.index[fold.isna() | (fold % 1 != 0) | (fold < 0) |
+                      ((fold >= n_folds) if n_folds is not None else False)]
+    if len(bad):
+        raise StudyError(f"{path}: row {bad[0] + 2} has fold {str(folds.loc[bad[0], 'fold'])!r}, not one of 0..{(n_folds or 1) - 1}; "
+                         "re-run `dvc repro split`")
+    dup = folds["id"][folds["id"].duplicated()]
+    if len(dup):
+        raise StudyError(f"{path}: id {dup.iloc[0]!r} has more than one fold; re-run `dvc repro split`")
+    return folds.assign(fold=fold.astype(int))

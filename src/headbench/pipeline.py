@@ -92,7 +92,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     tp, mp = params.train, params.model
     config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
     check_max_length(tp.max_length, config)
-    df = attach_folds(load_dataset(params.data), read_folds(folds_path), folds_path)
+    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
     tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
     ids, _ = tokenize(df["text"].tolist(), tokenizer, tp.max_length, project_root() / TOKEN_CACHE)
     is_valid = (df["fold"] == fold).to_numpy()

@@ -1,4 +1,7 @@
 """Predict a CSV (same columns as params.yaml's data section; the target is optional) with trained checkpoints."""
+from pathlib import Path
+
+from headbench.errors import StudyError
 from headbench.heads import load_checked_params
 from headbench.io import write_csv, write_json
 from headbench.predict import predict_csv
@@ -14,6 +17,11 @@ def add_arguments(ap) -> None:
 
 def run(args) -> None:
     params = load_checked_params(args.params)
+    read = {Path(f).resolve(): f for f in (args.input, args.params, params.data.path)}
+    for out in (args.output, args.output + ".metrics.json"):
+        if Path(out).resolve() in read:
+            raise StudyError(f"--output {args.output}: would write over {read[Path(out).resolve()]}, which predict reads; "
+                             "choose another file")
     preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size)
     write_csv(args.output, preds)
     print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
