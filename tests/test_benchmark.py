@@ -11,6 +11,8 @@ from conftest import ROOT, tiny_params
 from headbench.benchmark import summarize
 from headbench.config import parse
 
+pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
+
 
 def test_summary_pairs_ratios_by_repeat():
     def run(arm, rep, sps, rmse):

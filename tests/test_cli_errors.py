@@ -9,6 +9,8 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT, tiny_params
 
+pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
+
 
 def run_stage(args, cwd):
     env = {**os.environ, "HEADBENCH_TRACKING": "0"}

@@ -10,6 +10,9 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT, sh
 from headbench.config import load_params
+import pytest
+
+pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
 
 MAKE_SUMMARY = textwrap.dedent("""\
     import pandas as pd

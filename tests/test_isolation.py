@@ -3,9 +3,12 @@ server, DVC experiment and headbench hooks sees none of them, nor do the command
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import LEAKY_ENV
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow  # starts a pytest session in a subprocess (the fast tier skips it)
 
 INNER = """
 import json, os

@@ -17,6 +17,8 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT, copy_repo, env, tiny_params
 
+pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
+
 
 def default_sigint():
     """A shell starts background jobs with SIGINT ignored, and children inherit that; a terminal's Ctrl-C reaches

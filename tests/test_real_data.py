@@ -6,6 +6,8 @@ import pytest
 
 from conftest import COMMONLIT, MINILM
 
+pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
+
 
 def test_packaged_minilm_loads_offline_and_embeds():
     import torch

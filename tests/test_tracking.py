@@ -50,6 +50,7 @@ with RunTracker("concurrency", "v", fold, 0, {"fold": fold}, {"same": "settings"
 """
 
 
+@pytest.mark.slow
 def test_concurrent_workers_on_a_postgresql_server_share_one_parent_run(mlflow_on_postgres, tmp_path):
     """Workers that start a variant's runs at the same moment, as parallel workers do, each find no parent and
     create one (held at that point until all have got there): the store must still end with one parent and every
@@ -102,6 +103,7 @@ with tracker as run:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how, expected", [("finished", ["FINISHED"]), ("killed", ["KILLED"]), ("bad-input", []),
                                            ("tracker-died", ["FAILED"])])
 def test_the_side_process_ends_every_run_as_its_stage_ended(tmp_path, how, expected):
