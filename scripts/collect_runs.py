@@ -62,6 +62,7 @@ lines = [f"| variant | runs | runs used | round | Δ [{params.stats.confidence:.
 for r in table.itertuples():
     ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else ("—" if pd.isna(r.delta) else f"{r.delta:+.4f}")
     need = "" if r.verdict != "undecided" else ("more seeds cannot decide" if r.runs_needed < 0 else str(r.runs_needed))
-    lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {r.round} | {ci} | {r.verdict} | {r.status} | {need} |")
+    rnd = r.round if r.runs else "—"
+    lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
 (args.dest / "comparison.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
