@@ -360,5 +360,6 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     assert not done & ran, f"finished stages ran again: {done & ran}"
     assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
     assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
-    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "aa_verdict", "runs", "mean", "rmse", "delta", "pm"}
+    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "equivalent", "aa_verdict", "runs", "mean",
+                                                                          "rmse", "delta", "pm"}
     assert "Running stage" not in sh("dvc repro", root).stdout
