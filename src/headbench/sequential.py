@@ -43,8 +43,8 @@ DECIDE_PROBABILITY = 0.8  # "runs needed": the budget at which a verdict is this
 MAX_SEEDS_PROJECTED = 100
 # The prior counts for at most this many times a variant's own degrees of freedom. With ~10 variants its df is
 # poorly estimated, and an overconfident prior makes the noisiest variants liberal: in simulated A/A studies with
-# per-variant noise levels differing as log-normal(sd 0.5) and fold share 0.8, the uncapped prior gave 5.9%
-# family-wise false differences, a cap of 4 gave 3.9% (docs/methodology.md).
+# per-variant noise levels differing as log-normal(sd 0.5) and fold share 0.8 (one draw of 10,000), the uncapped
+# prior gave 5.9% family-wise false differences, a cap of 4 gave 3.9% (docs/methodology.md).
 PRIOR_DF_CAP = 4
 
 
