@@ -51,8 +51,9 @@ def row_label(row: str) -> str:
     return row.strip("|").split("|")[0].replace("*", "").split(" (")[0].strip()
 
 
-def source_numbers(files: list[Path], label: str | None = None) -> list[float]:
-    """Every number in ``files``; with ``label``, only those of the files and lines that name it, if any do.
+def source_numbers(files: list[Path], label: str | None = None, whole: bool = True) -> list[float]:
+    """Every number in ``files``; with ``label``, only those of the files and lines that name it. A row whose name
+    no source mentions may use every number only when ``whole`` (the table names single files, not folders).
 
     A folder of study outputs holds thousands of numbers, so a figure would match one of them by chance: a row
     named after a variant must match that variant's own lines (a CSV row) or files (``evaluation/<variant>.json``)."""
@@ -69,7 +70,7 @@ def source_numbers(files: list[Path], label: str | None = None) -> list[float]:
             scoped += [float(x) for sub in subtrees(json.loads(text), label) for x in numbers(json.dumps(sub))]
         else:
             scoped += [float(x) for line in text.splitlines() if named.search(line) for x in numbers(line)]
-    return scoped or values
+    return scoped or (values if whole else [])
 
 
 def subtrees(obj, key: str) -> list:
@@ -92,9 +93,10 @@ def test_every_figure_in_a_table_is_in_its_source_files(line, sources, rows):
         return
     assert sources, f"README.md line {line}: a table with figures {figures[:4]}... names no source (<!-- figures: ... -->)"
     files = source_files(sources)
+    whole = all((ROOT / p).is_file() for p in sources)  # a folder is too big to match a row's figures by chance
     missing = []
     for row in rows:
-        values = source_numbers(files, row_label(row))
+        values = source_numbers(files, row_label(row), whole)
         for fig in numbers(row):
             decimals = len(fig.split(".")[1].split("e")[0])
             if not any(abs(v - float(fig)) <= 0.5 * 10 ** -decimals + 1e-12 for v in values):
