@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import ROOT, copy_repo, env, tiny_params
+from conftest import ROOT, copy_repo, env, sh, tiny_params
 
 pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
 
@@ -24,13 +24,6 @@ def default_sigint():
     """A shell starts background jobs with SIGINT ignored, and children inherit that; a terminal's Ctrl-C reaches
     a foreground job with the default handler, which is what these tests reproduce."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def sh(cmd, cwd, check=True, **kw):
-    res = subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, env=env(), **kw)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
-    return res
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +43,7 @@ def repo(tmp_path_factory, tiny_models):
 
 def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
-    assert "| variant | head | options |" in res.stdout and "conv1d_llrd" in res.stdout
+    assert "| variant | head | options |" in res and "conv1d_llrd" in res
     summary = json.loads((root / "metrics/summary.json").read_text())
     assert list(summary) == ["baseline_aa", "conv1d_llrd", "better", "worse", "equivalent", "aa_verdict", "runs", "rmse",
                              "delta", "pm"]
@@ -104,8 +97,8 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
 
 def test_everything_is_up_to_date_afterwards(repo):
     root, _ = repo
-    assert "up to date" in sh("dvc status", root).stdout
-    again = sh("dvc repro", root).stdout
+    assert "up to date" in sh("dvc status", root)
+    again = sh("dvc repro", root)
     assert "Running stage" not in again
 
 
@@ -114,7 +107,7 @@ def stale_after_editing(root: Path, path: str) -> list[str]:
     original = f.read_text()
     try:
         f.write_text(original + "\n# an edit\n")
-        out = sh("dvc status", root).stdout
+        out = sh("dvc status", root)
     finally:
         f.write_text(original)
     return sorted(re.findall(r"^([\w@.-]+):$", out, re.M))
@@ -186,14 +179,14 @@ def test_predict_without_and_with_targets(repo, tmp_path):
     data[["id", "excerpt"]].to_csv(tmp_path / "new.csv", index=False)
     data.to_csv(tmp_path / "labelled.csv", index=False)
     out = sh(f"python stages/predict.py {tmp_path / 'new.csv'} --variants baseline conv1d_llrd --output {tmp_path / 'p.csv'}", root)
-    assert "RMSE" not in out.stdout
+    assert "RMSE" not in out
     preds = pd.read_csv(tmp_path / "p.csv")
     assert list(preds["id"]) == list(data["id"]) and np.isfinite(preds["prediction"]).all()
     out = sh(f"python stages/predict.py {tmp_path / 'labelled.csv'} --output {tmp_path / 'q.csv'}", root)
     q = pd.read_csv(tmp_path / "q.csv")
     expected = float(np.sqrt(np.mean((q["prediction"].to_numpy() - data["target"].to_numpy()) ** 2)))
     reported = json.loads((tmp_path / "q.csv.metrics.json").read_text())["rmse"]
-    assert reported == pytest.approx(expected) and f"{expected:.4f}" in out.stdout
+    assert reported == pytest.approx(expected) and f"{expected:.4f}" in out
 
 
 def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo, tmp_path):
@@ -273,7 +266,7 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
     root, _ = repo
     sh("git add -A && git -c user.email=t@t -c user.name=t commit -qm 'study results'", root)
     sh("dvc exp run -n lr2e-4 -S train.lr=2e-4", root, timeout=900)
-    header, *rows = list(csv.reader(io.StringIO(sh("dvc exp show --csv --no-pager", root).stdout)))
+    header, *rows = list(csv.reader(io.StringIO(sh("dvc exp show --csv --no-pager", root))))
     variants = ["baseline", "baseline_aa", "conv1d_llrd"]
     metrics = metric_columns(header, root)
     assert len(metrics) <= 6 + 4 * len(variants), metrics
@@ -291,7 +284,7 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo):
         assert cell.endswith("*") == (r[header.index(col("aa_verdict"))] in ("better", "worse"))
     assert float(exp_row[next(i for i, h in enumerate(header) if h.endswith("train.lr"))]) == 2e-4
     # `dvc metrics diff` names one variant and figure per line, nothing per fold or seed
-    diff = json.loads(sh("dvc metrics diff HEAD --json", root).stdout)
+    diff = json.loads(sh("dvc metrics diff HEAD --json", root))
     assert list(diff) == ["metrics/summary.json"]
     assert set(diff["metrics/summary.json"]) <= {*short}
 
@@ -311,7 +304,7 @@ def test_plots_diff_overlays_experiments_and_renders_offline(repo, tmp_path):
     html = (tmp_path / "plots/index.html").read_text()
     assert "cdn.jsdelivr" not in html and "vega-lite@5.2.0" in html
     for csv_plot in ("learning_curves.csv", "delta_vs_baseline.csv"):
-        spec = json.loads(sh(f"dvc plots diff HEAD lr2e-4 --json --targets reports/plots/{csv_plot}", root).stdout)
+        spec = json.loads(sh(f"dvc plots diff HEAD lr2e-4 --json --targets reports/plots/{csv_plot}", root))
         values = spec["data"][f"reports/plots/{csv_plot}"][0]["content"]["data"]["values"]
         assert {v["rev"] for v in values} == {"HEAD", "lr2e-4"}  # both experiments in one plot
     browser = shutil.which("chromium")
@@ -355,11 +348,11 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     out_of = lambda stage: root / "runs" / stage.split("-")[0] / "fold{}-seed{}".format(*stage.split("-")[1:]) / "metrics.json"
     before = {s: out_of(s).stat().st_mtime_ns for s in done}
 
-    second = sh("dvc repro", root, timeout=900).stdout
+    second = sh("dvc repro", root, timeout=900)
     ran = set(re.findall(r"Running stage 'train@([\w-]+)'", second))
     assert not done & ran, f"finished stages ran again: {done & ran}"
     assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
     assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
     assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "equivalent", "aa_verdict", "runs", "mean",
                                                                           "rmse", "delta", "pm"}
-    assert "Running stage" not in sh("dvc repro", root).stdout
+    assert "Running stage" not in sh("dvc repro", root)
