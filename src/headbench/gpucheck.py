@@ -52,7 +52,8 @@ def environment() -> dict:
 def fp32_model(model: str, work: Path) -> str:
     """A local fp16 model folder, saved again in fp32 (optimiser states need fp32 master weights)."""
     cfg = Path(model) / "config.json"
-    if not cfg.is_file() or json.loads(cfg.read_text()).get("torch_dtype", json.loads(cfg.read_text()).get("dtype")) != "float16":
+    config = json.loads(cfg.read_text()) if cfg.is_file() else {}
+    if config.get("torch_dtype", config.get("dtype")) != "float16":
         return model
     import torch
     from transformers import AutoModel, AutoTokenizer
