@@ -226,23 +226,22 @@ class Outcome:
     seeds: np.ndarray       # seeds per fold each variant used
 
 
-def run(plan: Plan, deltas: np.ndarray, available: int | None = None) -> Outcome:
+def run(plan: Plan, deltas: np.ndarray) -> Outcome:
     """See _run; a study with too few folds or runs gives NaN estimates (TOO_FEW), not warnings."""
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _run(plan, deltas, available)
+        return _run(plan, deltas)
 
 
-def _run(plan: Plan, deltas: np.ndarray, available: int | None = None) -> Outcome:
+def _run(plan: Plan, deltas: np.ndarray) -> Outcome:
     """Replay the adaptive design on paired differences [..., V, F, S_max] (seeds in round order; NaN = not run).
 
     At each look every open variant is judged on its first seeds_per_look[k] seeds; a decided variant stops, and
-    so does one whose chance of a verdict by the last look is below ``plan.futility``. ``available``: the number of
-    looks whose runs exist (a study in progress); open variants beyond it stay open.
+    so does one whose chance of a verdict by the last look is below ``plan.futility``. A variant without the runs of
+    its next look (a study in progress) stays open there.
     """
     deltas = np.asarray(deltas, dtype=np.float64)
     lead = deltas.shape[:-2]
-    available = plan.looks if available is None else available
     open_ = np.ones(lead, dtype=bool)
     stop = np.full(lead, -1)
     futile = np.zeros(lead, dtype=bool)
@@ -252,7 +251,7 @@ def _run(plan: Plan, deltas: np.ndarray, available: int | None = None) -> Outcom
     seeds = np.zeros(lead, dtype=int)
     df_raw = None
     history, final = [], None
-    for k in range(min(available, plan.looks)):
+    for k in range(plan.looks):
         s_k = plan.seeds_per_look[k]
         d, v, w, df_raw = raw_estimates(deltas[..., :s_k], plan.variance)
         have = np.isfinite(d)
