@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from headbench.config import load_params
-from headbench.stats import compare_runs, study_plan
+from headbench.stats.compare import compare_runs, study_plan
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("dest", type=Path)

@@ -1,7 +1,7 @@
 """Make the folder a GPU check travels with (at most 64 MiB): the packaged MiniLM in fp16 (upcast on load by the
 check), the CommonLit CSV, and the ruamel.yaml wheel (the GPU machine's Python lacks it). Then, on that machine:
 
-    PYTHONPATH=src:$(ls gpu_carry/ruamel*.whl) python3 -m headbench.gpucheck --out $OUT/gpu_check \\
+    PYTHONPATH=src:$(ls gpu_carry/ruamel*.whl) python3 -m headbench.bench.gpucheck --out $OUT/gpu_check \\
         --model gpu_carry/minilm-fp16 --data gpu_carry/train.csv
 
     python scripts/gpu_carry.py [--out gpu_carry]      # gpu_carry/ is git-ignored; pass it as the run's carry
@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from headbench.model import resolve_model_path
+from headbench.model.encoder import resolve_model_path
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--out", default="gpu_carry")

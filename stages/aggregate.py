@@ -4,8 +4,9 @@ import sys
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.report import aa_warnings, aggregate, variant_figures
-from headbench.tracking import log_report, tracking_enabled
+from headbench.report.tables import aa_warnings, aggregate, variant_figures
+from headbench.tracking.report_log import log_report
+from headbench.tracking.store import tracking_enabled
 
 
 def run():

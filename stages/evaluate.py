@@ -4,7 +4,7 @@ import json
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.evaluate import evaluate_variant
+from headbench.report.evaluate import evaluate_variant
 
 
 def run():

@@ -3,7 +3,7 @@ import argparse
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.demo import make_demo
+from headbench.data.demo import make_demo
 from headbench.io import write_csv
 
 

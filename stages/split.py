@@ -3,7 +3,7 @@ import argparse
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.folds import split
+from headbench.data.folds import split
 
 
 def run():

@@ -7,9 +7,9 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 
 from headbench.cli import main  # noqa: E402
-from headbench.heads import load_checked_params  # noqa: E402
+from headbench.model.heads import load_checked_params  # noqa: E402
 from headbench.io import run_dir  # noqa: E402
-from headbench.pipeline import train_run  # noqa: E402
+from headbench.engine.run import train_run  # noqa: E402
 
 
 def run():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from headbench.model import load_tokenizer
+from headbench.model.encoder import load_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMONLIT = ROOT.parent / "shared" / "data" / "commonlit" / "train.csv"
@@ -19,6 +19,14 @@ BIN = Path(sys.executable).parent
 def env(**extra) -> dict:
     """The environment a project command runs in: this venv's executables first, unbuffered output, and ``extra``."""
     return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", **extra}
+
+
+def pause_at(point: str, pause_file, resume_file=None) -> dict:
+    """Environment variables that hold a stage process at ``point`` (see hooks/sitecustomize.py)."""
+    hooks = str(Path(__file__).parent / "hooks")
+    extra = {"PYTHONPATH": os.pathsep.join(p for p in (hooks, os.environ.get("PYTHONPATH")) if p),
+             "HEADBENCH_PAUSE_AT": point, "HEADBENCH_PAUSE_FILE": str(pause_file)}
+    return {**extra, "HEADBENCH_RESUME_FILE": str(resume_file)} if resume_file else extra
 
 
 def sh(cmd: str, cwd, timeout: float = 900, **extra_env) -> str:
@@ -103,7 +111,7 @@ def tiny_models(tmp_path_factory):
 
 @pytest.fixture
 def demo_csv(tmp_path):
-    from headbench.demo import make_demo
+    from headbench.data.demo import make_demo
 
     path = tmp_path / "demo.csv"
     make_demo(60, seed=1).to_csv(path, index=False)

@@ -8,7 +8,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from conftest import ROOT, tiny_params
-from headbench.benchmark import summarize
+from headbench.bench.benchmark import summarize
 from headbench.config import parse
 
 pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)

@@ -1,4 +1,4 @@
-"""Calibration of the adaptive study's verdicts on simulated studies (headbench.calibration's noise model).
+"""Calibration of the adaptive study's verdicts on simulated studies (headbench.stats.calibration's noise model).
 
 Each check simulates at least 2,000 studies. Fold share 0.8 with rho 0.2 is the harsh case (most of the noise
 fold-level, where added seeds help least and today's all-runs interval is liberal); 0.5 is the planned one.
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from headbench.calibration import (NOISE_LOG_MEAN, NOISE_LOG_SD, RUNLEVEL_EFFECTS, default_plan, fit_noise, no_spending,
+from headbench.stats.calibration import (NOISE_LOG_MEAN, NOISE_LOG_SD, RUNLEVEL_EFFECTS, default_plan, fit_noise, no_spending,
                                    rates, simulate)
 
 RUNLEVEL = Path(__file__).resolve().parents[1] / "docs" / "results" / "runlevel" / "plots" / "paired_runs.csv"

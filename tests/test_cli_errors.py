@@ -73,8 +73,8 @@ def test_bad_run_arguments(workdir, args, message):
 
 
 def test_a_10mb_excerpt_is_truncated_not_crashed(tiny_models, tmp_path):
-    from headbench.model import load_tokenizer
-    from headbench.tokens import tokenize
+    from headbench.model.encoder import load_tokenizer
+    from headbench.data.tokens import tokenize
 
     tok = load_tokenizer(tiny_models("bert"))
     huge = "word " * 2_000_000  # 10 MB

@@ -1,7 +1,7 @@
 import pytest
 
 from headbench.config import ParamError, load_params, parse, read_yaml
-from headbench.heads import check_heads, load_checked_params
+from headbench.model.heads import check_heads, load_checked_params
 from conftest import ROOT
 
 
@@ -81,7 +81,7 @@ def test_unknown_head_lists_valid_heads(raw):
 
 
 def test_stages_that_build_no_model_read_params_without_importing_torch(raw, tmp_path):
-    """load_params leaves the head checks to the stages that build models (headbench.heads.load_checked_params),
+    """load_params leaves the head checks to the stages that build models (headbench.model.heads.load_checked_params),
     which would import torch (~3 s per stage); everything else is still checked."""
     import subprocess
     import sys

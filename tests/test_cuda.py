@@ -1,5 +1,5 @@
 """The GPU path (bf16 autocast, the fp16 loss scaler, fused AdamW, predict on CUDA, seeded reproducibility).
-Skipped without CUDA; `python -m headbench.gpucheck` runs it on a GPU machine, without this folder's conftest
+Skipped without CUDA; `python -m headbench.bench.gpucheck` runs it on a GPU machine, without this folder's conftest
 (the GPU machine has neither DVC nor MLflow). HEADBENCH_CUDA_TEST_MODEL: a local encoder folder whose tokenizer
 the tiny test model borrows (default: the packaged MiniLM)."""
 import os
@@ -17,7 +17,7 @@ pytestmark = [cuda, pytest.mark.cuda]
 def tiny(tmp_path_factory):
     from transformers import BertConfig, BertModel
 
-    from headbench.model import load_tokenizer
+    from headbench.model.encoder import load_tokenizer
 
     path = tmp_path_factory.mktemp("tiny")
     torch.manual_seed(0)
@@ -29,7 +29,7 @@ def tiny(tmp_path_factory):
 
 def regressor(tiny):
     from headbench.config import ModelParams, Variant
-    from headbench.model import build_model
+    from headbench.model.encoder import build_model
 
     return build_model(ModelParams(name=tiny, trust_remote_code=False), Variant(name="baseline", head="cls"))
 
@@ -41,7 +41,7 @@ def batch(n=8, length=32):
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_autocast_and_the_scaler_train_a_step_on_cuda(tiny, precision):
-    from headbench.device import autocast, grad_scaler
+    from headbench.engine.device import autocast, grad_scaler
 
     dev = torch.device("cuda")
     model = regressor(tiny).to(dev)
@@ -59,8 +59,8 @@ def test_autocast_and_the_scaler_train_a_step_on_cuda(tiny, precision):
 
 
 def test_predict_on_cuda_matches_the_cpu(tiny):
-    from headbench.inference import predict
-    from headbench.model import load_tokenizer
+    from headbench.engine.inference import predict
+    from headbench.model.encoder import load_tokenizer
 
     tok = load_tokenizer(tiny)
     ids = [tok("a passage of text number %d" % i)["input_ids"] for i in range(20)]
@@ -74,8 +74,8 @@ def test_two_seeded_runs_on_cuda_agree(tiny):
     """Same seed, same data: the RMSE agrees to 1e-4 (cuBLAS reductions are not bit-exact without deterministic
     algorithms, which the engine does not force)."""
     from headbench.config import parse, read_yaml
-    from headbench.model import load_tokenizer
-    from headbench.train import seed_everything, train
+    from headbench.model.encoder import load_tokenizer
+    from headbench.engine.loop import seed_everything, train
 
     ids = [np.array([101, *range(1000 + i, 1010 + i), 102]) for i in range(48)]
     y = np.linspace(-1, 1, 48).astype(np.float32)

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from headbench.config import DataParams, ParamError, CVParams
-from headbench.data import DataError, load_dataset
-from headbench.folds import make_folds
+from headbench.data.table import DataError, load_dataset
+from headbench.data.folds import make_folds
 
 P = DataParams(path="x", id_col="id", text_col="excerpt", target_col="target")
 GOOD = "id,excerpt,target\na,One text here.,0.5\nb,Another text.,-1.0\nc,Third one.,0.1\n"

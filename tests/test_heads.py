@@ -3,8 +3,8 @@ import torch
 
 import inspect
 
-from headbench.heads import HEADS, build_head, masked_max, option_specs
-from headbench.model import build_regressor, load_encoder
+from headbench.model.heads import HEADS, build_head, masked_max, option_specs
+from headbench.model.encoder import build_regressor, load_encoder
 
 # every registered head with its declared defaults (the tiny encoders have 4 layers), plus non-default options
 CASES = [(name, {}) for name in sorted(HEADS)] + [

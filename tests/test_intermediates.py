@@ -8,8 +8,8 @@ import pytest
 
 from headbench.commands import parse
 from headbench.errors import StudyError, UserError
-from headbench.evaluate import read_run
-from headbench.folds import attach_folds, read_folds
+from headbench.report.evaluate import read_run
+from headbench.data.folds import attach_folds, read_folds
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from headbench.model import build_regressor, load_encoder, set_encoder_dropout
+from headbench.model.encoder import build_regressor, load_encoder, set_encoder_dropout
 
 
 def _batch():

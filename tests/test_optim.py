@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from headbench.layers import UnsupportedModel
-from headbench.model import build_regressor, load_encoder
-from headbench.optim import param_groups
-from headbench.reinit import reinit_top_layers
+from headbench.model.layers import UnsupportedModel
+from headbench.model.encoder import build_regressor, load_encoder
+from headbench.engine.optim import param_groups
+from headbench.model.reinit import reinit_top_layers
 
 
 def group_of(groups):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import ROOT, copy_repo, env, sh, tiny_params
+from conftest import ROOT, copy_repo, env, pause_at, sh, tiny_params
 
 pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
 
@@ -178,11 +178,11 @@ def test_predict_without_and_with_targets(repo, tmp_path):
     data = pd.read_csv(root / "data/demo/train.csv").head(10)
     data[["id", "excerpt"]].to_csv(tmp_path / "new.csv", index=False)
     data.to_csv(tmp_path / "labelled.csv", index=False)
-    out = sh(f"python stages/predict.py {tmp_path / 'new.csv'} --variants baseline conv1d_llrd --output {tmp_path / 'p.csv'}", root)
+    out = sh(f"headbench predict {tmp_path / 'new.csv'} --variants baseline conv1d_llrd --output {tmp_path / 'p.csv'}", root)
     assert "RMSE" not in out
     preds = pd.read_csv(tmp_path / "p.csv")
     assert list(preds["id"]) == list(data["id"]) and np.isfinite(preds["prediction"]).all()
-    out = sh(f"python stages/predict.py {tmp_path / 'labelled.csv'} --output {tmp_path / 'q.csv'}", root)
+    out = sh(f"headbench predict {tmp_path / 'labelled.csv'} --output {tmp_path / 'q.csv'}", root)
     q = pd.read_csv(tmp_path / "q.csv")
     expected = float(np.sqrt(np.mean((q["prediction"].to_numpy() - data["target"].to_numpy()) ** 2)))
     reported = json.loads((tmp_path / "q.csv.metrics.json").read_text())["rmse"]
@@ -192,16 +192,16 @@ def test_predict_without_and_with_targets(repo, tmp_path):
 def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo, tmp_path):
     import torch
 
-    from headbench.device import precision_for
-    from headbench.model import load_tokenizer
-    from headbench.predict import checkpoint_dirs, load_run_model
-    from headbench.tokens import tokenize
-    from headbench.inference import predict
+    from headbench.engine.device import precision_for
+    from headbench.model.encoder import load_tokenizer
+    from headbench.engine.predict import checkpoint_dirs, load_run_model
+    from headbench.data.tokens import tokenize
+    from headbench.engine.inference import predict
 
     root, _ = repo
     data = pd.read_csv(root / "data/demo/train.csv")
     data[["id", "excerpt"]].to_csv(tmp_path / "all.csv", index=False)
-    sh(f"python stages/predict.py {tmp_path / 'all.csv'} --variants baseline --output {tmp_path / 'p.csv'}", root)
+    sh(f"headbench predict {tmp_path / 'all.csv'} --variants baseline --output {tmp_path / 'p.csv'}", root)
     stage = pd.read_csv(tmp_path / "p.csv")["prediction"].to_numpy()
     runs = checkpoint_dirs(root / "runs", ["baseline"])
     assert len(runs) == 6  # 3 folds x 2 seeds
@@ -238,7 +238,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_pa
     proc = subprocess.Popen(
         [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", str(seed)],
         cwd=root, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
-        env=env(HEADBENCH_PAUSE_AT=point, HEADBENCH_PAUSE_FILE=str(pause)),
+        env=env(**pause_at(point, pause)),
     )
     wait_for(pause, proc)
     proc.send_signal(sig)
@@ -254,7 +254,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_pa
 
 def metric_columns(header: list[str], root: Path) -> list[str]:
     """The metric columns of `dvc exp show --csv`: not the fixed ones, not a param, not a dependency's path."""
-    from headbench.tracking import flatten
+    from headbench.tracking.store import flatten
 
     fixed = {"Experiment", "rev", "typ", "Created", "parent", "State", "Executor"}
     params = set(flatten(YAML(typ="safe").load((root / "params.yaml").read_text())))
@@ -335,7 +335,7 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
         return {name.removeprefix("train@") for name in stages if name.startswith("train@")}
 
     pause = tmp_path / "paused"
-    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env(HEADBENCH_PAUSE_AT="start mean-1-42", HEADBENCH_PAUSE_FILE=str(pause)),
+    proc = subprocess.Popen(["dvc", "repro"], cwd=root, env=env(**pause_at("start mean-1-42", pause)),
                             start_new_session=True, preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for(pause, proc, timeout=600)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: t
 def test_packaged_minilm_loads_offline_and_embeds():
     import torch
 
-    from headbench.model import load_encoder, load_tokenizer, resolve_model_path
+    from headbench.model.encoder import load_encoder, load_tokenizer, resolve_model_path
 
     path = resolve_model_path(MINILM)
     assert path != MINILM and path.endswith("model")  # the package's folder, found without a hard-coded path
@@ -30,12 +30,12 @@ def test_minilm_on_one_commonlit_fold_learns_the_task(tmp_path):
     if not COMMONLIT.is_file():
         (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{COMMONLIT} not present")
     from headbench.config import CVParams, parse
-    from headbench.data import load_dataset
-    from headbench.folds import make_folds
-    from headbench.model import build_regressor, load_encoder, load_tokenizer
-    from headbench.tokens import tokenize
-    from headbench.scoring import rmse
-    from headbench.train import seed_everything, train
+    from headbench.data.table import load_dataset
+    from headbench.data.folds import make_folds
+    from headbench.model.encoder import build_regressor, load_encoder, load_tokenizer
+    from headbench.data.tokens import tokenize
+    from headbench.stats.scoring import rmse
+    from headbench.engine.loop import seed_everything, train
     from conftest import tiny_params
 
     raw = tiny_params(MINILM, COMMONLIT, max_length=128, batch_size=16, max_steps=200, eval_every=50,

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import ROOT
 from headbench.config import load_params, parse, read_yaml
-from headbench.report import aa_controls, aa_warnings, detail, marked_delta, markdown, summary_metrics, variant_figures
+from headbench.report.tables import aa_controls, aa_warnings, detail, marked_delta, markdown, summary_metrics, variant_figures
 
 
 def test_the_default_study_has_an_aa_control():

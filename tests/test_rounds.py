@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from headbench.config import load_params
 from headbench.errors import StudyError
-from headbench.rounds import add_round, next_round, open_variants
+from headbench.study.rounds import add_round, next_round, open_variants
 
 
 def test_a_round_is_written_into_study_more_and_nothing_else_changes(tmp_path):

@@ -1,13 +1,13 @@
-"""Each statistic of headbench.sequential against an independent computation, so that breaking it fails here."""
+"""Each statistic of headbench.stats.sequential against an independent computation, so that breaking it fails here."""
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import special
 from scipy import stats as sps
 
-from headbench.sequential import (BETTER, CODE, EQUIVALENT, UNDECIDED, WORSE, Plan, decision_probability, moderate,
+from headbench.stats.sequential import (BETTER, CODE, EQUIVALENT, UNDECIDED, WORSE, Plan, decision_probability, moderate,
                                   raw_estimates, read, run, runs_needed, spent, t_critical, z_boundaries)
-from headbench.stats import compare_runs
+from headbench.stats.compare import compare_runs
 
 
 def plan(**kw):

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from headbench.scoring import rmse
-from headbench.sequential import Plan
-from headbench.stats import TOO_FEW, compare_runs, fold_table, paired_runs, run_rmse
+from headbench.stats.scoring import rmse
+from headbench.stats.sequential import Plan
+from headbench.stats.compare import TOO_FEW, compare_runs, fold_table, paired_runs, run_rmse
 
 
 def oof_frame(pred_by_run: dict, target: dict) -> pd.DataFrame:

@@ -4,13 +4,13 @@ batches and understate the noise; these tests fail then."""
 import numpy as np
 import torch
 
-import headbench.train as train_module
+import headbench.engine.loop as train_module
 from conftest import tiny_params
-from headbench.batching import LengthGroupedBatches
+from headbench.data.batching import LengthGroupedBatches
 from headbench.config import parse
-from headbench.model import build_model
-from headbench.pipeline import seed_of_run
-from headbench.train import seed_everything, train
+from headbench.model.encoder import build_model
+from headbench.engine.run import seed_of_run
+from headbench.engine.loop import seed_everything, train
 from test_train import data
 
 

@@ -4,8 +4,11 @@ import warnings
 
 import pytest
 
-from headbench import tracking
-from headbench.tracking import RunTracker, TrackingError, project_root, tracking_enabled
+from conftest import pause_at
+from headbench.errors import TrackingError
+from headbench.tracking import store
+from headbench.tracking.mlflow_run import MlflowTracker
+from headbench.tracking.store import project_root, tracking_enabled
 
 
 def closed_port() -> int:
@@ -20,12 +23,12 @@ def test_unreachable_server_fails_fast_before_training(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{closed_port()}")
     t0 = time.perf_counter()
     with pytest.raises(TrackingError, match="cannot be reached.*tracking.enabled: false"):
-        RunTracker("x", "baseline", 0, 42, {}, {})
+        MlflowTracker("x", "baseline", 0, 42, {}, {})
     assert time.perf_counter() - t0 < 10
 
 
 def test_disabled_tracking_warns_once(monkeypatch):
-    monkeypatch.setattr(tracking, "_warned", False)
+    monkeypatch.setattr(store, "_warned", False)
     monkeypatch.setenv("HEADBENCH_TRACKING", "0")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -38,14 +41,14 @@ def test_store_is_anchored_at_the_user_repo_in_queued_experiments(monkeypatch, t
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("DVC_ROOT", str(tmp_path / "repo" / ".dvc" / "tmp" / "exps" / "tmpabc123"))
     assert project_root() == tmp_path / "repo"
-    assert tracking.tracking_uri() == f"sqlite:///{tmp_path / 'repo' / 'mlflow.db'}"
+    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'repo' / 'mlflow.db'}"
 
 
 CONCURRENT_RUN = """
 import sys
-from headbench.tracking import RunTracker
+from headbench.tracking.mlflow_run import MlflowTracker
 fold = int(sys.argv[1])
-with RunTracker("concurrency", "v", fold, 0, {"fold": fold}, {"same": "settings"}) as run:
+with MlflowTracker("concurrency", "v", fold, 0, {"fold": fold}, {"same": "settings"}) as run:
     run.log_metrics({"valid_rmse": 0.5 + fold}, step=1)
 """
 
@@ -64,8 +67,8 @@ def test_concurrent_workers_on_a_postgresql_server_share_one_parent_run(mlflow_o
     n = 4
     go = tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, str(k)],
-                              env={**os.environ, "MLFLOW_TRACKING_URI": mlflow_on_postgres, "HEADBENCH_PAUSE_AT": "parent v",
-                                   "HEADBENCH_PAUSE_FILE": str(tmp_path / f"at-{k}"), "HEADBENCH_RESUME_FILE": str(go)},
+                              env={**os.environ, "MLFLOW_TRACKING_URI": mlflow_on_postgres,
+                                   **pause_at("parent v", tmp_path / f"at-{k}", go)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in range(n)]
     deadline = time.time() + 300
     while not all((tmp_path / f"at-{k}").exists() for k in range(n)):  # every worker found no parent
@@ -86,8 +89,8 @@ def test_concurrent_workers_on_a_postgresql_server_share_one_parent_run(mlflow_o
 
 SIDE_PROCESS_RUN = """
 import os, signal, sys
-from headbench.tracking import RunTracker
-tracker = RunTracker("side", "v", 0, 0, {"fold": 0}, {"same": "settings"})
+from headbench.tracking.mlflow_run import MlflowTracker
+tracker = MlflowTracker("side", "v", 0, 0, {"fold": 0}, {"same": "settings"})
 if sys.argv[1] == "bad-input":
     raise SystemExit(2)  # a stage that stops on its input, before the run starts
 with tracker as run:

@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from headbench.batching import LengthGroupedBatches, TokenDataset, make_loader
+from headbench.data.batching import LengthGroupedBatches, TokenDataset, make_loader
 from headbench.config import parse
-from headbench.device import autocast, grad_scaler, precision_for
-from headbench.model import build_model, build_regressor, load_encoder, load_tokenizer
-from headbench.tokens import tokenize
-from headbench.scoring import rmse
+from headbench.engine.device import autocast, grad_scaler, precision_for
+from headbench.model.encoder import build_model, build_regressor, load_encoder, load_tokenizer
+from headbench.data.tokens import tokenize
+from headbench.stats.scoring import rmse
 from headbench.errors import NonFiniteLoss
-from headbench.inference import predict
-from headbench.train import seed_everything, train
+from headbench.engine.inference import predict
+from headbench.engine.callbacks import Callback
+from headbench.engine.loop import seed_everything, train
 from conftest import tiny_params
 
 
@@ -180,14 +181,15 @@ def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
     class Stop(Exception):
         pass
 
-    def stop_in_epoch_two(row):
-        if row["epoch"] == 1:
-            raise Stop
+    class StopInEpochTwo(Callback):
+        def on_eval(self, row):
+            if row["epoch"] == 1:
+                raise Stop
 
     seed_everything(0)
     model = build_regressor(load_encoder(tiny), "cls")
     with pytest.raises(Stop):
-        train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, on_eval=stop_in_epoch_two, resume_dir=tmp_path / "r")
+        train(model, tok, tr_ids, tr_y, va_ids, va_y, p.train, 0, callbacks=[StopInEpochTwo()], resume_dir=tmp_path / "r")
     assert (tmp_path / "r" / "state.pt").is_file()
     seed_everything(0)
     model = build_regressor(load_encoder(tiny), "cls")
@@ -202,3 +204,27 @@ def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
     np.testing.assert_allclose(res.predictions, whole.predictions, atol=1e-6)
     assert res.best_rmse == pytest.approx(whole.best_rmse, abs=1e-6)
     assert res.valid_rmse == pytest.approx(whole.valid_rmse, abs=1e-6)
+
+
+def test_callbacks_hear_every_step_and_every_evaluation_in_order(tiny_models, demo_csv):
+    tiny = tiny_models("bert")
+    p = parse(tiny_params(tiny, demo_csv, epochs=1, eval_every=2))
+    tok, tr_ids, tr_y, va_ids, va_y = data(tiny, demo_csv)
+    heard = []
+
+    class Listen(Callback):
+        def on_step_end(self, step):
+            heard.append(("step", step))
+
+        def on_eval(self, row):
+            heard.append(("eval", row["step"]))
+
+    seed_everything(0)
+    result = train(build_regressor(load_encoder(tiny), "cls"), tok, tr_ids, tr_y, va_ids, va_y, p.train, 0,
+                   callbacks=[Listen()])
+    steps = [s for kind, s in heard if kind == "step"]
+    assert steps == list(range(1, result.steps + 1))
+    assert [s for kind, s in heard if kind == "eval"] == [r["step"] for r in result.history]
+    for kind, s in heard:  # an evaluation comes right after the step it evaluates
+        if kind == "eval":
+            assert heard[heard.index((kind, s)) - 1] == ("step", s)

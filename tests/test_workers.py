@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import copy_repo, env, sh, tiny_params
-from headbench.workers import split
+from conftest import BIN, copy_repo, env, pause_at, sh, tiny_params
+from headbench.study.workers import split
 
 
 def tiny_study(root: Path, model_dir: str, tracking: bool = False) -> Path:
@@ -40,7 +40,7 @@ def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(
     seq = tiny_study(tmp_path / "seq", model)
     sh("dvc repro", seq)
     par = tiny_study(tmp_path / "par", model, tracking=True)
-    out = sh("python scripts/study.py --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
+    out = sh("headbench study --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
     assert "dvc repro: 0 train stages ran in the main checkout" in out, out[-3000:]
     assert "is cached - skipping run" in out
     read = lambda root: json.loads((root / "metrics/summary.json").read_text())
@@ -61,7 +61,7 @@ def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(
     summary = read(par)
     assert {r.data.tags["headbench.variant"]: r.data.metrics["rmse"] for r in parents} == pytest.approx(
         {v: summary["rmse"][v] for v in ("baseline", "mean")})  # the aggregate wrote each variant's figures there
-    again = sh("python scripts/study.py --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
+    again = sh("headbench study --workers 2", par, MLFLOW_TRACKING_URI=mlflow_on_postgres)
     assert "Running stage 'train@" not in "".join((par / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text().split("===")[-1] for k in (0, 1))
     assert "0 train stages ran" in again
 
@@ -78,8 +78,8 @@ def test_a_killed_worker_loses_nothing_finished_and_relaunching_trains_only_the_
     par = tiny_study(tmp_path / "par", tiny_models("bert"))
     # round-robin over baseline-0,1,2, mean-0,1,2: worker 0 gets baseline-0, baseline-2, mean-1
     pause = tmp_path / "paused"
-    proc = subprocess.Popen([sys.executable, "scripts/study.py", "--workers", "2", "--no-repro"], cwd=par,
-                            env=env(HEADBENCH_PAUSE_AT="start mean-1-42", HEADBENCH_PAUSE_FILE=str(pause)),
+    proc = subprocess.Popen([str(BIN / "headbench"), "study", "--workers", "2", "--no-repro"], cwd=par,
+                            env=env(**pause_at("start mean-1-42", pause)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 600
     while not pause.exists():
@@ -91,7 +91,7 @@ def test_a_killed_worker_loses_nothing_finished_and_relaunching_trains_only_the_
     first = worker_logs(par)
     finished = sorted(set(re.findall(r"Running stage 'train@([\w-]+)'", "".join(first))) - {"mean-1-42"})
     assert finished == ["baseline-0-42", "baseline-1-42", "baseline-2-42", "mean-0-42", "mean-2-42"]
-    again = sh("python scripts/study.py --workers 2", par)
+    again = sh("headbench study --workers 2", par)
     retrained = [stage for log, old in zip(worker_logs(par), first, strict=True)
                  for stage in re.findall(r"Running stage 'train@([\w-]+)'", log[len(old):])]  # this launch's part
     assert retrained == ["mean-1-42"], retrained  # nothing finished is trained twice
@@ -118,7 +118,7 @@ def test_nodes_sharing_only_a_dvc_remote_then_repro_trains_nothing(tmp_path, tin
 
 def test_placement_shares_gpus_round_robin_and_divides_the_cores():
     from headbench.errors import StudyError
-    from headbench.workers import placement
+    from headbench.study.workers import placement
 
     p = placement(8, "cuda", list(range(16)), n_gpus=1)
     assert [w.gpu for w in p] == [0] * 8 and [sorted(w.cpus) for w in p] == [[2 * k, 2 * k + 1] for k in range(8)]

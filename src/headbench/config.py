@@ -326,7 +326,7 @@ FIGURE_KEYS = ("rmse", "delta", "pm")
 
 
 def parse(raw: dict) -> Params:
-    """Every setting but the heads' names and options, which the heads check themselves (headbench.heads.check_heads):
+    """Every setting but the heads' names and options, which the heads check themselves (headbench.model.heads.check_heads):
     only the stages that build models import them, so adding a head leaves split and demo_data fresh."""
     _require(isinstance(raw, dict), "<root>", "must be a mapping")
     _no_unknown(raw, "<root>", SECTIONS)

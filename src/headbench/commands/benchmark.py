@@ -6,7 +6,7 @@ alternate, each in a fresh process. Prints a table and writes every run plus the
 import json
 
 from headbench.config import ParamError
-from headbench.heads import load_checked_params
+from headbench.model.heads import load_checked_params
 from headbench.io import write_json, write_text
 
 
@@ -21,7 +21,7 @@ def add_arguments(ap) -> None:
 
 
 def run(args) -> None:
-    from headbench.benchmark import format_summary, run_benchmark
+    from headbench.bench.benchmark import format_summary, run_benchmark
 
     for key in ("steps", "repeats", "train_rows", "valid_rows"):
         if getattr(args, key) < 1:

@@ -2,9 +2,9 @@
 from pathlib import Path
 
 from headbench.errors import StudyError
-from headbench.heads import load_checked_params
+from headbench.model.heads import load_checked_params
 from headbench.io import write_csv, write_json
-from headbench.predict import predict_csv
+from headbench.engine.predict import predict_csv
 
 
 def add_arguments(ap) -> None:

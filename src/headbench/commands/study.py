@@ -21,8 +21,8 @@ from pathlib import Path
 
 from headbench.config import load_params
 from headbench.errors import StudyError
-from headbench.rounds import add_round, next_round, open_variants
-from headbench.workers import launch
+from headbench.study.rounds import add_round, next_round, open_variants
+from headbench.study.workers import launch
 
 
 def start_mlflow_server(root: Path, port: int) -> tuple[subprocess.Popen, str]:

@@ -1,0 +1,82 @@
+"""K-fold assignment, stratified on the binned target, optionally keeping groups together."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import CVParams, ParamError, Params
+from headbench.data.table import load_dataset
+from headbench.errors import StudyError
+from headbench.io import write_csv
+
+
+def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
+    return pd.qcut(target, q=n_bins, labels=False, duplicates="drop").to_numpy()
+
+
+def make_folds(df: pd.DataFrame, cv: CVParams) -> pd.DataFrame:
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # ~1 s to import; train stages never split
+
+    if cv.n_folds > len(df):
+        raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {len(df)} rows of the data")
+    bins = target_bins(df["target"], min(cv.n_bins, len(df) // cv.n_folds or 1))
+    fold = np.full(len(df), -1)
+    if "group" in df.columns:
+        if df["group"].nunique() < cv.n_folds:
+            raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {df['group'].nunique()} groups in the data")
+        splitter = StratifiedGroupKFold(n_splits=cv.n_folds, shuffle=True, random_state=cv.seed)
+        splits = splitter.split(df, bins, groups=df["group"])
+    else:
+        splitter = StratifiedKFold(n_splits=cv.n_folds, shuffle=True, random_state=cv.seed)
+        splits = splitter.split(df, bins)
+    for k, (_, valid) in enumerate(splits):
+        fold[valid] = k
+    return pd.DataFrame({"id": df["id"].to_numpy(), "fold": fold})
+
+
+def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFrame:
+    stale = sorted(set(folds["id"]) - set(df["id"]))
+    if stale:
+        raise StudyError(f"{folds_path}: {len(stale)} ids are not in the data (e.g. {stale[:3]}): the split is stale; "
+                         "re-run it (`dvc repro split`)")
+    merged = df.merge(folds, on="id", how="left")
+    missing = merged.index[merged["fold"].isna()]
+    if len(missing):
+        raise ParamError(
+            f"{folds_path}: {len(missing)} ids of the data have no fold (e.g. {merged.loc[missing[:3], 'id'].tolist()}); "
+            "re-run the split stage (`dvc repro split`)"
+        )
+    merged["fold"] = merged["fold"].astype(int)
+    return merged
+
+
+def split(params: Params, out: str | Path) -> pd.DataFrame:
+    """The split stage: every row of the data with its fold."""
+    folds = make_folds(load_dataset(params.data), params.cv)
+    write_csv(out, folds)
+    return folds
+
+
+def read_folds(path: str | Path, n_folds: int | None = None) -> pd.DataFrame:
+    """The split's output, checked: a file edited by hand or left from another split fails here, naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
+    try:
+        folds = pd.read_csv(path, dtype={"id": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StudyError(f"{path}: not a readable fold file ({type(exc).__name__}); re-run `dvc repro split`") from None
+    if list(folds.columns) != ["id", "fold"]:
+        raise StudyError(f"{path}: expected the columns id, fold; found {list(folds.columns)}; re-run `dvc repro split`")
+    fold = pd.to_numeric(folds["fold"], errors="coerce")
+    bad = folds.index[fold.isna() | (fold % 1 != 0) | (fold < 0) |
+                      ((fold >= n_folds) if n_folds is not None else False)]
+    if len(bad):
+        raise StudyError(f"{path}: row {bad[0] + 2} has fold {str(folds.loc[bad[0], 'fold'])!r}, not one of 0..{(n_folds or 1) - 1}; "
+                         "re-run `dvc repro split`")
+    dup = folds["id"][folds["id"].duplicated()]
+    if len(dup):
+        raise StudyError(f"{path}: id {dup.iloc[0]!r} has more than one fold; re-run `dvc repro split`")
+    return folds.assign(fold=fold.astype(int))

@@ -1,0 +1,151 @@
+"""One training run (the train stage), as a function of the validated params."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import Params, ParamError, Variant
+from headbench.data.table import load_dataset
+from headbench.data.folds import attach_folds, read_folds
+from headbench.io import write_csv, write_json
+from headbench.engine.callbacks import Callback, CallbackList, TrackMetrics
+
+TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
+
+
+class Clock:
+    """Wall time of a run in named laps, from ``started`` (default: now)."""
+
+    def __init__(self, started: float | None = None):
+        self.start = self.last = started if started is not None else time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def seconds(self) -> dict:
+        """``time_<lap>_s`` for each lap and ``time_wall_s`` from the start, measured independently of the laps."""
+        out = {f"time_{k}_s": round(v, 3) for k, v in self.laps.items()}
+        out["time_wall_s"] = round(time.perf_counter() - self.start, 3)
+        return out
+
+
+def check_run_args(params: Params, variant: str, fold: int, seed: int) -> Variant:
+    v = params.variant(variant)
+    if not 0 <= fold < params.cv.n_folds:
+        raise ParamError(f"fold {fold} is out of range: valid folds are 0..{params.cv.n_folds - 1} (cv.n_folds)")
+    if seed < 0:
+        raise ParamError(f"seed {seed} must be >= 0")
+    return v
+
+
+def _publish_dir(tmp: Path, out: Path) -> None:
+    """Swap a finished temp directory into place, so `out` is always complete or absent."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def seed_of_run(seed: int, variant: Variant) -> int:
+    """The seed every random stream of a run draws from: data order, dropout and new weights. A variant shares all
+    three with the baseline at the same seed; an A/A control (seed_offset) shares none. Outputs keep the nominal
+    seed, so runs pair by (fold, seed)."""
+    return seed + variant.seed_offset
+
+
+def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
+              started: float | None = None, callbacks: list[Callback] = ()) -> dict:
+    """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``.
+
+    ``started`` (a time.perf_counter() from the top of the stage script) makes the time breakdown in
+    metrics.json start at the process, so it includes the imports."""
+    clock = Clock(started)
+    events = CallbackList(callbacks)
+    events.on_run_start(variant_name, fold, seed)
+    from headbench.tracking.base import NullTracker
+    from headbench.tracking.mlflow_run import MlflowTracker, variant_params
+    from headbench.tracking.store import project_root, tracking_enabled
+
+    variant = check_run_args(params, variant_name, fold, seed)
+    parent_params = variant_params(params, variant_name)
+    tracker = (  # made first: its side process opens MLflow while this one imports torch and loads the model
+        MlflowTracker(params.tracking.experiment, variant_name, fold, seed, {**parent_params, "fold": fold, "seed": seed}, parent_params)
+        if tracking_enabled(params.tracking.enabled) else NullTracker()
+    )
+    from headbench.model.encoder import build_model, check_max_length, load_config, load_tokenizer
+    from headbench.data.tokens import tokenize
+    from headbench.engine.inference import save_checkpoint
+    from headbench.engine.loop import seed_everything, train
+
+    clock.lap("startup")
+    tp, mp = params.train, params.model
+    config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
+    check_max_length(tp.max_length, config)
+    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
+    tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
+    ids, _ = tokenize(df["text"].tolist(), tokenizer, tp.max_length, project_root() / TOKEN_CACHE)
+    is_valid = (df["fold"] == fold).to_numpy()
+    if not is_valid.any():
+        raise ParamError(f"{folds_path}: fold {fold} has no rows")
+    train_idx, valid_idx = np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
+    y = df["target"].to_numpy(np.float32)
+    clock.lap("data")
+
+    run_seed = seed_of_run(seed, variant)
+    seed_everything(run_seed)
+    model = build_model(mp, variant)
+    clock.lap("model")
+    label = f"{variant_name} fold {fold} seed {seed}"
+    resume_dir = project_root() / ".resume" / variant_name / f"fold{fold}-seed{seed}"
+    with tracker:
+        clock.lap("tracking")  # waiting for the MLflow run (set up in a side process)
+        result = train(
+            model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
+            tp, run_seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
+            callbacks=[*callbacks, TrackMetrics(tracker)],
+        )
+        clock.lap("loop")
+        clock.laps["train"], clock.laps["eval"] = result.train_seconds, result.eval_seconds
+        clock.laps["loop"] -= result.train_seconds + result.eval_seconds  # what the loop spent on neither
+        metrics = {
+            "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
+            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": run_seed,
+            "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
+            "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
+        }
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            oof = pd.DataFrame({"id": df["id"].to_numpy()[valid_idx], "fold": fold, "seed": seed,
+                                "target": y[valid_idx].astype(np.float64), "prediction": result.predictions})
+            write_csv(tmp / "oof.csv", oof)
+            write_csv(tmp / "history.csv", pd.DataFrame(result.history))
+            write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
+                                            "fold": fold, "seed": seed, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
+            if tp.save_checkpoint:
+                state = {f"model.{k}": v for k, v in result.state.items()}
+                save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "fold": str(fold), "seed": str(seed)})
+            clock.lap("write")
+            metrics.update(clock.seconds())
+            write_json(tmp / "metrics.json", metrics)
+            events.on_publish(tmp, out)
+            _publish_dir(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        tracker.log_metrics({k: v for k, v in metrics.items() if not isinstance(v, str)})
+    return metrics

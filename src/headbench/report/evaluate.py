@@ -1,0 +1,66 @@
+"""The evaluate stage: one variant's runs joined into out-of-fold predictions, learning curves and RMSE figures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import Params
+from headbench.errors import StudyError
+from headbench.io import run_dir, write_csv, write_json
+from headbench.stats.compare import fold_table
+
+
+OOF_COLUMNS = ["id", "fold", "seed", "target", "prediction"]
+
+
+def read_run(d: Path, fold: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """One train stage's outputs, checked: a file edited by hand or copied from another run fails here, naming it."""
+    def bad(name, why):
+        return StudyError(f"{d / name}: {why}; re-run its train stage (`dvc repro -f train@{d.parent.name}-{fold}-{seed}`)")
+    try:
+        oof = pd.read_csv(d / "oof.csv", dtype={"id": str})
+        history = pd.read_csv(d / "history.csv")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise bad("oof.csv or history.csv", f"unreadable ({type(exc).__name__})") from None
+    if list(oof.columns) != OOF_COLUMNS:
+        raise bad("oof.csv", f"expected the columns {OOF_COLUMNS}, found {list(oof.columns)}")
+    if oof.empty or not np.isfinite(pd.to_numeric(oof["prediction"], errors="coerce")).all():
+        raise bad("oof.csv", "has no rows or a prediction that is not a finite number")
+    if set(oof["fold"]) != {fold} or set(oof["seed"]) != {seed}:
+        raise bad("oof.csv", f"holds fold(s) {sorted(set(oof['fold']))} and seed(s) {sorted(set(oof['seed']))}, not fold {fold}, seed {seed}")
+    try:
+        metrics = json.loads((d / "metrics.json").read_text())
+        float(metrics["valid_rmse"]), float(metrics["train_seconds"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise bad("metrics.json", f"not a run's metrics ({type(exc).__name__}: {exc})") from None
+    return oof, history, metrics
+
+
+def evaluate_variant(params: Params, variant: str, runs: str | Path, out_dir: str | Path) -> dict:
+    """Join one variant's runs into ``out_dir``: oof.csv, history.csv and summary.json (per-seed and per-fold RMSE,
+    spreads, time). Detail for the aggregate stage, plots and MLflow; `dvc exp show` reads only metrics/summary.json."""
+    params.variant(variant)
+    oofs, histories, run_metrics = [], [], []
+    for seed in params.seeds_of(variant):
+        for fold in params.cv.folds:
+            d = run_dir(runs, variant, fold, seed)
+            if not (d / "oof.csv").is_file():
+                raise StudyError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
+            oof, history, metrics = read_run(d, fold, seed)
+            oofs.append(oof)
+            histories.append(history.assign(fold=fold, seed=seed))
+            run_metrics.append(metrics)
+    oof = pd.concat(oofs, ignore_index=True)
+    summary = fold_table(oof)
+    summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))
+    summary["samples_per_s"] = float(np.mean([m["samples_per_s"] for m in run_metrics]))
+    # where the runs' wall time went (start-up, data, model, tracking, train, eval, write), summed over the runs
+    laps = sorted({k for m in run_metrics for k in m if k.startswith("time_")})
+    summary["time_s"] = {k.removeprefix("time_").removesuffix("_s"): float(sum(m.get(k, 0.0) for m in run_metrics)) for k in laps}
+    write_csv(Path(out_dir) / "oof.csv", oof)
+    write_csv(Path(out_dir) / "history.csv", pd.concat(histories, ignore_index=True))
+    write_json(Path(out_dir) / "summary.json", summary)
+    return summary

@@ -1,0 +1,1 @@
+"""The statistics: RMSE, paired comparisons, repeated confidence intervals and their calibration."""

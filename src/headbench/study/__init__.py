@@ -1,0 +1,1 @@
+"""The study driver: parallel workers over DVC stages, and adaptive rounds written into params.yaml."""

@@ -1,0 +1,161 @@
+"""Run a study's train stages in N parallel workers through DVC's own cache.
+
+DVC cannot run stages of one repository in parallel (one repo lock). Each worker therefore gets its own
+git worktree of the project that shares the main checkout's cache directory, and reproduces its share of
+the `train@...` stages there. Their outputs land in the shared cache and in DVC's run-cache, so `dvc repro`
+in the main checkout then restores every finished train stage ("is cached - skipping run") and runs only
+evaluate and aggregate. A worker that fails or is killed loses nothing finished: launching again skips
+what the run-cache already holds.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headbench.config import load_params
+from headbench.errors import StudyError
+from headbench.tracking.store import local_store
+
+WORKTREES = Path(".dvc") / "tmp" / "workers"  # inside .dvc/tmp: DVC and git ignore it
+
+
+def _run(cmd: list[str], cwd: Path, **kw) -> str:
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)
+    if res.returncode != 0:
+        raise StudyError(f"`{' '.join(cmd)}` failed in {cwd}:\n{res.stderr.strip()[-2000:]}")
+    return res.stdout
+
+
+def train_stages(root: Path) -> list[str]:
+    """Every train stage of the study (round 1's `train@`, later rounds' `train_more@`), in dvc.yaml's order."""
+    return [s for s in _run(["dvc", "stage", "list", "--name-only"], root).split() if s.startswith(("train@", "train_more@"))]
+
+
+def split(stages: list[str], n: int) -> list[list[str]]:
+    """Round-robin: each worker gets every n-th stage, so all workers move through the variants together."""
+    return [stages[k::n] for k in range(n)]
+
+
+def prepare_worktree(root: Path, k: int) -> Path:
+    """A git worktree of HEAD with the main checkout's uncommitted files, data file and DVC cache."""
+    wt = root / WORKTREES / f"w{k}"
+    if not wt.exists():
+        wt.parent.mkdir(parents=True, exist_ok=True)
+        _run(["git", "worktree", "add", "--detach", "--force", str(wt), "HEAD"], root)
+    else:
+        _run(["git", "checkout", "--detach", "--force", _run(["git", "rev-parse", "HEAD"], root).strip()], wt)
+    # the working tree as the user has it: modified and untracked (not ignored) files, params.yaml included
+    changed = _run(["git", "ls-files", "-m", "-o", "--exclude-standard", "-z"], root).split("\0")
+    for rel in filter(None, changed):
+        src = root / rel
+        if src.is_file() and not str(rel).startswith(str(WORKTREES)):
+            (wt / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, wt / rel)
+    data = Path(load_params(root / "params.yaml").data.path)
+    if not data.is_absolute() and not (wt / data).exists() and (root / data).exists():
+        (wt / data).parent.mkdir(parents=True, exist_ok=True)
+        (wt / data).symlink_to((root / data).resolve())  # an ignored data file: one copy, the user's
+    cache = _run(["dvc", "cache", "dir"], root).strip()
+    _run(["dvc", "config", "--local", "cache.dir", cache], wt)
+    _run(["dvc", "config", "--local", "cache.type", "hardlink,symlink,copy"], wt)
+    return wt
+
+
+@dataclass(frozen=True)
+class Placement:
+    gpu: int | None      # CUDA device index the worker sees as its only GPU (None: CPU)
+    cpus: frozenset[int]  # cores it is pinned to; torch uses one thread per core (train.num_threads: null)
+
+
+def placement(n_workers: int, devices: str, cores: list[int], n_gpus: int = 0) -> list[Placement]:
+    """Worker k gets GPU k mod n_gpus (several runs share a GPU when workers outnumber GPUs, which a small encoder
+    leaves mostly idle otherwise) and its own share of the cores, so concurrent runs never oversubscribe them."""
+    if devices == "cuda" and n_gpus < 1:
+        raise StudyError("--devices cuda: no CUDA device is visible")
+    per = max(1, len(cores) // n_workers)
+    out = []
+    for k in range(n_workers):
+        share = cores[k * per:(k + 1) * per] or cores[(k * per) % len(cores):][:per] or cores[-per:]
+        out.append(Placement(k % n_gpus if devices == "cuda" else None, frozenset(share)))
+    return out
+
+
+def visible_gpus() -> int:
+    import torch  # only a GPU study pays for the import
+
+    return torch.cuda.device_count()
+
+
+@dataclass
+class Worker:
+    k: int
+    stages: list[str]
+    cwd: Path
+    env: dict
+    cpus: set[int] | None
+    log: Path
+    failed: list[str] = field(default_factory=list)
+    proc: subprocess.Popen | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        with open(self.log, "a") as log:
+            for stage in self.stages:
+                if stop.is_set():
+                    return
+                log.write(f"=== {time.strftime('%H:%M:%S')} {stage}\n")
+                log.flush()
+                pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
+                self.proc = subprocess.Popen(["dvc", "repro", stage], cwd=self.cwd, env=self.env, stdout=log,
+                                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
+                if self.proc.wait() != 0:
+                    self.failed.append(stage)
+
+
+def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str | None = None, log_dir: Path | None = None,
+           stages: list[str] | None = None) -> list[Worker]:
+    """Run the train stages across ``n_workers`` worktrees; return the workers (``failed`` lists what did not finish).
+
+    devices: ``cpu`` pins worker k to its own share of the cores (1 thread each on 2 cores); ``cuda`` also gives
+    worker k GPU k mod (visible GPUs) through CUDA_VISIBLE_DEVICES (see ``placement``).
+    """
+    root = root.resolve()
+    stages = stages if stages is not None else train_stages(root)
+    log_dir = (log_dir or root / WORKTREES / "logs").resolve()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    places = placement(n_workers, devices, sorted(os.sched_getaffinity(0)), visible_gpus() if devices == "cuda" else 0)
+    workers = []
+    for k, (share, place) in enumerate(zip(split(stages, n_workers), places)):
+        wt = prepare_worktree(root, k)
+        env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+        env["MLFLOW_TRACKING_URI"] = tracking_uri or env.get("MLFLOW_TRACKING_URI") or local_store(root)
+        if place.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(place.gpu)
+        workers.append(Worker(k, share, wt, env, set(place.cpus), log_dir / f"worker{k}.log"))
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
+
+    def terminate(signum, frame):
+        stop.set()
+        for w in workers:
+            if w.proc and w.proc.poll() is None:
+                os.killpg(w.proc.pid, signal.SIGTERM)
+
+    old = {s: signal.signal(s, terminate) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if stop.is_set():  # headbench.cli.main reports it and exits 130
+        raise KeyboardInterrupt("workers stopped; finished stages are in the run-cache")
+    return workers

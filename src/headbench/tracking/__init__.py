@@ -1,0 +1,1 @@
+"""Experiment tracking: the Tracker interface, a null tracker and MLflow."""

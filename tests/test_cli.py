@@ -1,0 +1,42 @@
+"""The stage scripts' shared exit (headbench.cli.main): clear errors, and a fast exit that loses no write."""
+import subprocess
+import sys
+
+CHILD = r"""
+import atexit, sys
+from pathlib import Path
+from headbench.cli import main
+from headbench.errors import UserError
+from headbench.io import write_json
+
+out = Path(sys.argv[1])
+
+def job():
+    atexit.register(lambda: (out / "atexit.txt").write_text("ran"))
+    write_json(out / "result.json", {"rows": list(range(10000))})
+    for i in range(20000):
+        print(f"line {i}")  # a pipe: block-buffered, so flushing at exit is what delivers the tail
+    if sys.argv[2] == "fail":
+        raise UserError(f"{out / 'input.csv'}: column 'target' is missing")
+
+main(job)
+"""
+
+
+def run(tmp_path, how):
+    return subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), how], capture_output=True, text=True, timeout=60)
+
+
+def test_the_fast_exit_loses_no_output_no_atexit_handler_and_no_buffered_line(tmp_path):
+    res = run(tmp_path, "ok")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "line 19999" and len(res.stdout.splitlines()) == 20000
+    assert (tmp_path / "atexit.txt").read_text() == "ran"
+    assert '"rows"' in (tmp_path / "result.json").read_text()
+
+
+def test_a_user_error_is_one_line_and_exit_code_2(tmp_path):
+    res = run(tmp_path, "fail")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [f"error: {tmp_path / 'input.csv'}: column 'target' is missing"]
+    assert len(res.stdout.splitlines()) == 20000
