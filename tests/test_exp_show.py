@@ -66,8 +66,9 @@ def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_pa
 
 
 def pasted_outputs() -> list[tuple[str, str, list[str]]]:
-    """(folder, command, output lines) of every `$ dvc ...` in the README's code block marked `<!-- output: FOLDER -->`."""
-    text = (ROOT / "README.md").read_text()
+    """(folder, command, output lines) of every `$ dvc ...` in the code block marked `<!-- output: FOLDER -->` of
+    docs/workflows.md, the page the README's Comparing experiments links for the full outputs."""
+    text = (ROOT / "docs" / "workflows.md").read_text()
     folder, block = re.search(r"<!-- output: (\S+) -->\n```\n(.*?)```", text, re.S).groups()
     found = []
     for line in block.splitlines():

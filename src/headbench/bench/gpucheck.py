@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     from headbench.config import load_params
 
     model = tiny_model(work) if args.dry_run else fp32_model(args.model or load_params(args.params).model.name, work)
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest",
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", "-o", "addopts=",
                             str(ROOT / "tests" / "test_cuda.py")], capture_output=True, text=True, cwd=ROOT,
                            env={**os.environ, "HEADBENCH_CUDA_TEST_MODEL": model})
     (out / "cuda_tests.txt").write_text(tests.stdout[-20000:] + tests.stderr[-5000:])
