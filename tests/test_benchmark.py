@@ -7,7 +7,7 @@ import sys
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import ROOT, tiny_params
+from conftest import BIN, tiny_params
 from headbench.bench.benchmark import summarize
 from headbench.config import parse
 
@@ -36,7 +36,7 @@ def test_benchmark_command_runs_the_three_arms(tiny_models, demo_csv, tmp_path):
     YAML().dump(raw, tmp_path / "params.yaml")
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--params", str(tmp_path / "params.yaml"), "--steps", "3",
+        [str(BIN / "headbench"), "benchmark", "--params", str(tmp_path / "params.yaml"), "--steps", "3",
          "--repeats", "2", "--train-rows", "24", "--valid-rows", "10", "--out", str(out)],
         capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -52,6 +52,6 @@ def test_benchmark_command_runs_the_three_arms(tiny_models, demo_csv, tmp_path):
 
 
 def test_benchmark_rejects_zero_steps(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--steps", "0"],
+    proc = subprocess.run([str(BIN / "headbench"), "benchmark", "--steps", "0"],
                           capture_output=True, text=True, cwd=tmp_path)  # not the checkout: nothing may land in its reports/
     assert proc.returncode == 2 and "--steps" in proc.stderr and not any(tmp_path.iterdir())

@@ -1,7 +1,7 @@
 """Calibration of the adaptive study's verdicts on simulated studies (headbench.stats.calibration's noise model).
 
 Each check simulates at least 2,000 studies. Fold share 0.8 with rho 0.2 is the harsh case (most of the noise
-fold-level, where added seeds help least and today's all-runs interval is liberal); 0.5 is the planned one.
+fold-level, where added seeds help least and the all-runs interval (stats.variance: runs) is liberal); 0.5 is the planned one.
 """
 from pathlib import Path
 
@@ -40,7 +40,7 @@ def test_break_the_same_loop_without_alpha_spending_fails_the_aa_bound(aa_harsh)
     assert rates(no_spending(default_plan(10, MARGIN)), aa_harsh)["any_excludes_zero"] > 0.05
 
 
-def test_break_todays_all_runs_interval_with_seeds_on_the_same_folds_fails_the_aa_bound(aa_harsh):
+def test_break_the_all_runs_interval_with_seeds_on_the_same_folds_fails_the_aa_bound(aa_harsh):
     fixed_5x3 = default_plan(10, MARGIN, seeds_per_look=(3,), variance="runs")
     assert rates(fixed_5x3, aa_harsh)["any_excludes_zero"] > 0.05
 

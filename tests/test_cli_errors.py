@@ -83,7 +83,7 @@ def test_a_10mb_excerpt_is_truncated_not_crashed(tiny_models, tmp_path):
 
 
 def test_remote_code_is_off_and_torch_load_is_weights_only():
-    src = "\n".join(p.read_text() for p in (ROOT / "src/headbench").glob("*.py"))
+    src = "\n".join(p.read_text() for p in (ROOT / "src/headbench").rglob("*.py"))
     assert "trust_remote_code=True" not in src
     loads = [line for line in src.splitlines() if "torch.load(" in line]
     assert loads and all("weights_only=True" in line for line in loads)

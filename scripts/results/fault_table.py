@@ -93,8 +93,8 @@ def main():
     env.pop("HEADBENCH_TRACKING", None)
 
     def stage(wd, *args):
-        return subprocess.run([sys.executable, str(ROOT / "stages" / args[0]), *args[1:]], cwd=wd, env=env,
-                              capture_output=True, text=True, timeout=600)
+        cmd = [sys.executable, "-m", "headbench", "predict"] if args[0] == "predict.py" else [sys.executable, str(ROOT / "stages" / args[0])]
+        return subprocess.run([*cmd, *args[1:]], cwd=wd, env=env, capture_output=True, text=True, timeout=600)
 
     seed = base / "seed"
     seed.mkdir()

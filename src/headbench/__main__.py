@@ -1,0 +1,4 @@
+"""`python -m headbench ...`: the same as the `headbench` command."""
+from headbench.commands import main
+
+main()
