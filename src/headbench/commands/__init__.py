@@ -1,6 +1,6 @@
 """The `headbench` command: what users run by hand. The DVC stages keep their own scripts under stages/.
 
-    headbench study --workers 2 --rounds     # train a study in parallel workers, adaptive rounds
+    headbench study --rounds                 # train a study in parallel workers (one per core), adaptive rounds
     headbench show                           # one row per experiment: each variant's Δ and verdict
     headbench predict new.csv --variants baseline
     headbench benchmark --steps 60           # the engine against the Hugging Face Trainer
