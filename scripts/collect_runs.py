@@ -1,8 +1,8 @@
 """Commit-sized copies of a study's finished runs, and its table rebuilt from them alone.
 
 A study trains in its own clone (pinned commit, several worktrees); the DVC run-cache stays on that machine. This
-copies each finished run's metrics.json, history.csv and oof.csv (predictions without the target column: the data
-is never committed; rejoin it by id) into DEST/runs/<variant>/fold<k>-seed<s>/, then judges every variant from the
+copies each finished run's metrics.json, history.csv, model.json and oof.csv (predictions without the target column:
+the data is never committed; rejoin it by id) into DEST/runs/<variant>/fold<k>-seed<s>/, then judges every variant from the
 runs' own RMSE (metrics.json "valid_rmse") with the study's frozen params:
 
     python scripts/collect_runs.py docs/results/study5 /work/study /work/study/.dvc/tmp/workers/w*   # copy + judge
@@ -35,10 +35,12 @@ for src in args.sources:
             continue
         out = runs / d.parent.name / d.name
         if (out / "metrics.json").is_file():
+            if not (out / "model.json").is_file():  # runs committed before model.json was kept
+                shutil.copy(d / "model.json", out / "model.json")
             continue
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(d / "metrics.json", out / "metrics.json")
-        shutil.copy(d / "history.csv", out / "history.csv")
+        for name in ("metrics.json", "history.csv", "model.json"):
+            shutil.copy(d / name, out / name)
         pd.read_csv(d / "oof.csv", dtype={"id": str}).drop(columns=["target"]).to_csv(out / "oof.csv", index=False)
         copied += 1
 print(f"copied {copied} new runs into {runs}")
