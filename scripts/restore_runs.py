@@ -1,0 +1,60 @@
+"""Put a study's committed runs back into a checkout, so the study continues on a machine whose DVC run-cache never
+saw them (the run-cache is local to one machine).
+
+    python scripts/restore_runs.py docs/results/study5 CLONE
+
+CLONE is a checkout of the study's pinned commit with the study's params.yaml, its data file in place and
+`dvc repro split` done. Each committed run (collect_runs.py: metrics.json, history.csv, model.json, oof.csv without
+the target) is written into CLONE's runs/ with the target rejoined by id, exactly as the train stage writes it.
+Then `dvc commit -f` records each restored train stage in dvc.lock and the run-cache, so `dvc repro` and the study's
+workers skip them ("is cached - skipping run") and train only what is missing.
+"""
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from headbench.config import load_params
+from headbench.data.table import load_dataset
+from headbench.io import write_csv
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("dest", type=Path, help="the committed study (params.yaml, runs/)")
+ap.add_argument("clone", type=Path, help="the checkout to restore the runs into")
+args = ap.parse_args()
+
+params = load_params(args.dest / "params.yaml")
+clone_params = load_params(args.clone / "params.yaml")
+if clone_params != params:
+    sys.exit(f"error: {args.clone / 'params.yaml'} differs from {args.dest / 'params.yaml'}: restore into a checkout of the study")
+if not (args.clone / params.paths.folds).is_file():
+    sys.exit(f"error: {args.clone / params.paths.folds} is missing: run `dvc repro split` in {args.clone} first")
+data = load_dataset(params.data, path=args.clone / params.data.path)
+# the train stage's own arithmetic: targets as float32, written back as float64
+target = pd.Series(data["target"].to_numpy(np.float32).astype(np.float64), index=data["id"].astype(str))
+
+stages = []
+for run in sorted((args.dest / "runs").glob("*/fold*-seed*")):
+    variant, (fold, seed) = run.parent.name, (int(x) for x in run.name.removeprefix("fold").split("-seed"))
+    if seed not in params.seeds:
+        print(f"skipped {variant}/{run.name}: a later round's run (train_more), not restored", file=sys.stderr)
+        continue
+    out = args.clone / params.paths.runs / variant / run.name
+    if out.exists():
+        continue
+    oof = pd.read_csv(run / "oof.csv", dtype={"id": str}, float_precision="round_trip")
+    oof.insert(3, "target", target.loc[oof["id"]].to_numpy())
+    out.mkdir(parents=True)
+    write_csv(out / "oof.csv", oof)
+    for name in ("metrics.json", "history.csv", "model.json"):
+        shutil.copy(run / name, out / name)
+    stages.append(f"train@{variant}-{fold}-{seed}")
+
+print(f"restored {len(stages)} runs into {args.clone / params.paths.runs}")
+if stages:
+    subprocess.run(["dvc", "commit", "-f", *stages], cwd=args.clone, check=True)
+    print(f"dvc commit: {len(stages)} train stages recorded in dvc.lock and the run-cache")
