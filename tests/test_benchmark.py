@@ -55,3 +55,38 @@ def test_benchmark_rejects_zero_steps(tmp_path):
     proc = subprocess.run([str(BIN / "headbench"), "benchmark", "--steps", "0"],
                           capture_output=True, text=True, cwd=tmp_path)  # not the checkout: nothing may land in its reports/
     assert proc.returncode == 2 and "--steps" in proc.stderr and not any(tmp_path.iterdir())
+
+
+def test_throughput_runs_the_same_runs_in_both_layouts(tiny_models, demo_csv, tmp_path):
+    import os
+
+    raw = tiny_params(tiny_models("bert"), demo_csv)
+    YAML().dump(raw, tmp_path / "params.yaml")
+    out = tmp_path / "throughput.json"
+    proc = subprocess.run(
+        [str(BIN / "headbench"), "benchmark", "--throughput", "--params", str(tmp_path / "params.yaml"), "--folds", "0", "1",
+         "--repeats", "1", "--workers", "2", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [b["arm"] for b in result["blocks"]] == ["study", "trainer"]
+    study, trainer = result["blocks"]
+    cores = len(os.sched_getaffinity(0))
+    for block in (study, trainer):
+        assert [(r["fold"], r["seed"]) for r in block["runs"]] == [(0, 42), (1, 42)]
+        assert all(math.isfinite(r["valid_rmse"]) for r in block["runs"])
+        assert block["runs_per_hour"] == pytest.approx(2 * 3600 / block["wall_seconds"])
+    assert sorted(r["worker"] for r in study["runs"]) == [0, 1]  # round-robin: one run each
+    assert {r["threads"] for r in study["runs"]} == {max(1, cores // 2)}  # each pinned to its share of the cores
+    assert {r["threads"] for r in trainer["runs"]} == {cores}
+    ratio = result["summary"]["ratio_study_over_trainer"]
+    assert ratio["per_repeat"] == [pytest.approx(study["runs_per_hour"] / trainer["runs_per_hour"])]
+    assert "runs per hour, study / trainer" in proc.stdout and (tmp_path / "throughput.md").is_file()
+
+
+def test_throughput_rejects_a_fold_the_split_lacks(tiny_models, demo_csv, tmp_path):
+    YAML().dump(tiny_params(tiny_models("bert"), demo_csv), tmp_path / "params.yaml")
+    proc = subprocess.run([str(BIN / "headbench"), "benchmark", "--throughput", "--params", "params.yaml", "--folds", "0", "7"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "--folds" in proc.stderr and "cv.n_folds" in proc.stderr
+    assert not (tmp_path / "reports").exists()

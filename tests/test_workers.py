@@ -118,7 +118,7 @@ def test_nodes_sharing_only_a_dvc_remote_then_repro_trains_nothing(tmp_path, tin
 
 def test_placement_shares_gpus_round_robin_and_divides_the_cores():
     from headbench.errors import StudyError
-    from headbench.study.workers import placement
+    from headbench.engine.placement import placement
 
     p = placement(8, "cuda", list(range(16)), n_gpus=1)
     assert [w.gpu for w in p] == [0] * 8 and [sorted(w.cpus) for w in p] == [[2 * k, 2 * k + 1] for k in range(8)]
