@@ -3,6 +3,8 @@ for one setting; a list of settings is timed with one fresh process each, run on
 
     python scripts/results/step_timing.py --data ../shared/data/commonlit/train.csv --threads 2
     python scripts/results/step_timing.py --data ... --threads 1 --cpus 0   # pinned to core 0 (run another on core 1)
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 python scripts/results/step_timing.py ...  # an allocator
+    python scripts/results/step_timing.py --data ... --compile             # torch.compile; warmup_s holds the compilation
 Prints one JSON line; --out appends it to a JSON-lines file.
 """
 import argparse
@@ -25,6 +27,7 @@ ap.add_argument("--batch", type=int, default=16)
 ap.add_argument("--max-length", type=int, default=128)
 ap.add_argument("--steps", type=int, default=10, help="timed steps, after 3 warm-up steps")
 ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+ap.add_argument("--compile", action="store_true", help="torch.compile(dynamic=True) the model, as train.compile does")
 ap.add_argument("--tag", default="")
 ap.add_argument("--out")
 args = ap.parse_args()
@@ -36,6 +39,7 @@ torch.manual_seed(0)
 tok = load_tokenizer(args.model)
 model = build_regressor(load_encoder(args.model), "cls", {})
 model.train()
+forward = torch.compile(model, dynamic=True) if args.compile else model
 opt = torch.optim.AdamW(model.parameters(), lr=5e-5)
 df = pd.read_csv(args.data).sample(args.batch * (args.steps + 3), random_state=0)
 times = []
@@ -44,7 +48,7 @@ for i in range(0, len(df), args.batch):
     y = torch.tensor(df["target"].iloc[i:i + args.batch].to_numpy(), dtype=torch.float32)
     t = time.perf_counter()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
-        pred = model(b["input_ids"], b["attention_mask"])
+        pred = forward(b["input_ids"], b["attention_mask"])
     torch.nn.functional.mse_loss(pred.float(), y).backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
@@ -52,6 +56,7 @@ for i in range(0, len(df), args.batch):
 res = {"tag": args.tag, "threads": args.threads, "cpus": args.cpus, "precision": args.precision, "batch": args.batch,
        "max_length": args.max_length, "median_s_per_step": round(float(np.median(times[3:])), 3),
        "mean_s_per_step": round(float(np.mean(times[3:])), 3), "steps": len(times) - 3,
+       "warmup_s": round(float(np.sum(times[:3])), 3), "compile": args.compile,
        "ld_preload": os.environ.get("LD_PRELOAD", ""), "torch": torch.__version__}
 print(json.dumps(res))
 if args.out:
