@@ -66,6 +66,29 @@ def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(
     assert "0 train stages ran" in again
 
 
+@pytest.mark.slow
+def test_study_with_its_own_mlflow_server_logs_every_run_and_the_aggregate_there(tmp_path, tiny_models):
+    """--mlflow-server: the workers and the final `dvc repro` all log through the one server the command starts (an
+    experiment the server made keeps its artifacts behind it, so a direct SQLite write would fail)."""
+    import socket
+
+    import mlflow
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = tiny_study(tmp_path / "par", tiny_models("bert"), tracking=True)
+    out = sh(f"headbench study --workers 2 --mlflow-server --port {port}", root)
+    assert "dvc repro: 0 train stages ran in the main checkout" in out, out[-3000:]
+    client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id])
+    parents = {r.data.tags["headbench.variant"]: r for r in runs if "headbench.parent_key" in r.data.tags}
+    assert sorted(parents) == ["baseline", "mean"]
+    assert sum("mlflow.parentRunId" in r.data.tags for r in runs) == 6
+    summary = json.loads((root / "metrics/summary.json").read_text())
+    assert {v: r.data.metrics["rmse"] for v, r in parents.items()} == pytest.approx({v: summary["rmse"][v] for v in parents})
+
+
 def worker_logs(root: Path) -> list[str]:
     return [(root / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text() for k in (0, 1)]
 

@@ -43,8 +43,11 @@ def start_mlflow_server(root: Path, port: int) -> tuple[subprocess.Popen, str]:
     raise StudyError(f"the MLflow server on port {port} did not start")
 
 
-def repro(root: Path) -> None:
-    out = subprocess.run(["dvc", "repro"], cwd=root, capture_output=True, text=True)
+def repro(root: Path, tracking_uri: str | None = None) -> None:
+    """`dvc repro` in the checkout: the train stages come from the run-cache, evaluate and aggregate run. With a
+    server, the aggregate logs there too: the experiment it made stores artifacts only through the server."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else None
+    out = subprocess.run(["dvc", "repro"], cwd=root, capture_output=True, text=True, env=env)
     sys.stdout.write(out.stdout)
     if out.returncode:
         sys.stderr.write(out.stderr)
@@ -87,7 +90,7 @@ def run(args) -> None:
                 sys.exit(1)
             if args.no_repro:
                 return
-            repro(root)
+            repro(root, uri)
             if not args.rounds:
                 return
             still_open = open_variants(root / params.paths.detail)
