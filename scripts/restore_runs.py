@@ -7,7 +7,9 @@ CLONE is a checkout of the study's pinned commit with the study's params.yaml, i
 `dvc repro split` done. Each committed run (collect_runs.py: metrics.json, history.csv, model.json, oof.csv without
 the target) is written into CLONE's runs/ with the target rejoined by id, exactly as the train stage writes it.
 Then `dvc commit -f` records each restored train stage in dvc.lock and the run-cache, so `dvc repro` and the study's
-workers skip them ("is cached - skipping run") and train only what is missing.
+workers skip them ("is cached - skipping run") and train only what is missing. A later round's run is the stage
+`train_more@run<i>-<fold>`, i being its (variant, seed) entry in params.yaml's `study.more`, which the study driver
+wrote: the committed params.yaml carries it.
 """
 import argparse
 import shutil
@@ -40,9 +42,12 @@ target = pd.Series(data["target"].to_numpy(np.float32).astype(np.float64), index
 stages = []
 for run in sorted((args.dest / "runs").glob("*/fold*-seed*")):
     variant, (fold, seed) = run.parent.name, (int(x) for x in run.name.removeprefix("fold").split("-seed"))
-    if seed not in params.seeds:
-        print(f"skipped {variant}/{run.name}: a later round's run (train_more), not restored", file=sys.stderr)
-        continue
+    if seed in params.seeds:
+        stage = f"train@{variant}-{fold}-{seed}"
+    elif (variant, seed) in params.study.more:
+        stage = f"train_more@run{params.study.more.index((variant, seed))}-{fold}"
+    else:
+        sys.exit(f"error: {run}: seed {seed} is neither in seeds nor planned for {variant} in study.more")
     out = args.clone / params.paths.runs / variant / run.name
     if out.exists():
         continue
@@ -52,7 +57,7 @@ for run in sorted((args.dest / "runs").glob("*/fold*-seed*")):
     write_csv(out / "oof.csv", oof)
     for name in ("metrics.json", "history.csv", "model.json"):
         shutil.copy(run / name, out / name)
-    stages.append(f"train@{variant}-{fold}-{seed}")
+    stages.append(stage)
 
 print(f"restored {len(stages)} runs into {args.clone / params.paths.runs}")
 if stages:
