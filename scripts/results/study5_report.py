@@ -61,7 +61,9 @@ def claims(table: pd.DataFrame, margin: float) -> pd.DataFrame:
     for v, claim in CLAIMS.items():
         r = table.set_index("variant").loc[v]
         inside = bool(r.ci_low <= claim <= r.ci_high) if pd.notna(r.ci_low) else None
-        if r.verdict == "better":
+        if inside is False:  # the simultaneous interval rejects the claimed difference itself
+            reading = "contradicts the claimed size (outside the interval)"
+        elif r.verdict == "better":
             reading = "confirms" if claim < 0 else "contradicts"
         elif r.verdict == "worse":
             reading = "confirms" if claim > 0 else "contradicts"
