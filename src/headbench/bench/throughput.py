@@ -163,5 +163,7 @@ def format_summary(result: dict) -> str:
              f"{s['trainer']['runs_per_hour']['mean']:.2f} ± {s['trainer']['runs_per_hour']['std']:.2f} | "
              f"{s['trainer']['valid_rmse']['mean']:.4f} ± {s['trainer']['valid_rmse']['std']:.4f} |",
              f"runs per hour, study / trainer (paired per repeat): {r['mean']:.2f} ± {r['std']:.2f} "
-             f"(min {r['min']:.2f}, max {r['max']:.2f})"]
+             f"(min {r['min']:.2f}, max {r['max']:.2f})", "", "| arm | repeat | wall s | runs/hour | at |", "|---|---|---|---|---|"]
+    lines += [f"| {b['arm']} | {b['repeat'] + 1} | {b['wall_seconds']:.1f} | {b['runs_per_hour']:.2f} | {b['at']} |"
+              for b in result["blocks"]]
     return "\n".join(lines)
