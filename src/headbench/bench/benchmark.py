@@ -10,7 +10,9 @@ Each arm runs in a fresh process (so peak RSS is its own), and the arms alternat
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
+import os
 import resource
 import statistics
 import tempfile
@@ -37,6 +39,18 @@ def benchmark_rows(params: Params, train_rows: int, valid_rows: int) -> tuple[li
     is_valid = df["id"].map(folds).to_numpy() == 0
     tr, va = df[~is_valid].head(train_rows), df[is_valid].head(valid_rows)
     return tr["text"].tolist(), tr["target"].to_numpy(np.float32), va["text"].tolist(), va["target"].to_numpy(np.float32)
+
+
+def _pin(cpus: frozenset[int] | None) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
+def fresh_process(fn, *args, cpus: frozenset[int] | None = None):
+    """``fn(*args)`` in a new spawned process (its own imports, threads and peak RSS), pinned to ``cpus`` if given."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_pin, initargs=(cpus,)) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _peak_rss_mb() -> float:
@@ -119,12 +133,10 @@ def run_benchmark(params: Params, steps: int, repeats: int, train_rows: int, val
     """Alternate the arms (ABC, CBA, ABC, ...), each in a fresh process; repeat r uses seed + r for both arms, so the
     spread over repeats includes seed noise. Returns every run and a summary."""
     data = benchmark_rows(params, train_rows, valid_rows)
-    ctx = multiprocessing.get_context("spawn")
     runs = []
     for rep in range(repeats):
         for arm in (ARMS if rep % 2 == 0 else ARMS[::-1]):
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                res = pool.submit(_run_arm, arm, params, data, steps, seed + rep).result()
+            res = fresh_process(_run_arm, arm, params, data, steps, seed + rep)
             res.update(repeat=rep, seed=seed + rep)
             runs.append(res)
             if on_result:
@@ -143,8 +155,7 @@ def summarize(runs: list[dict]) -> dict:
         rs = [r for r in runs if r["arm"] == arm]
         if not rs:
             continue
-        out[arm] = {k: {"mean": statistics.fmean(r[k] for r in rs), "std": statistics.stdev(r[k] for r in rs) if len(rs) > 1 else 0.0}
-                    for k in ("samples_per_s", "train_seconds", "wall_seconds", "peak_rss_mb", "valid_rmse")}
+        out[arm] = {k: mean_sd([r[k] for r in rs]) for k in ("samples_per_s", "train_seconds", "wall_seconds", "peak_rss_mb", "valid_rmse")}
     for ref in REFERENCES:
         ratios, rmse_diffs = [], []
         for rep in sorted({r["repeat"] for r in runs}):
@@ -152,16 +163,19 @@ def summarize(runs: list[dict]) -> dict:
             if "headbench" in pair and ref in pair:
                 ratios.append(pair["headbench"]["samples_per_s"] / pair[ref]["samples_per_s"])
                 rmse_diffs.append(pair["headbench"]["valid_rmse"] - pair[ref]["valid_rmse"])
-        out[f"speed_ratio_vs_{ref}"] = _spread(ratios)
-        out[f"valid_rmse_diff_vs_{ref}"] = _spread(rmse_diffs)
+        out[f"speed_ratio_vs_{ref}"] = spread(ratios)
+        out[f"valid_rmse_diff_vs_{ref}"] = spread(rmse_diffs)
     return out
 
 
-def _spread(values: list[float]) -> dict:
-    nan = float("nan")
-    return {"per_repeat": values, "mean": statistics.fmean(values) if values else nan,
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "min": min(values, default=nan), "max": max(values, default=nan)}
+def mean_sd(values: list[float]) -> dict:
+    return {"mean": statistics.fmean(values) if values else math.nan,
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def spread(values: list[float]) -> dict:
+    """Paired figures, one per repeat: the values, their mean, sd, min and max."""
+    return {"per_repeat": values, **mean_sd(values), "min": min(values, default=math.nan), "max": max(values, default=math.nan)}
 
 
 def format_summary(result: dict) -> str:

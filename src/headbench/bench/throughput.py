@@ -13,21 +13,18 @@ Tracking is off in both. The arms alternate (A B, B A, ...); each pair gives one
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import statistics
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from headbench.bench.benchmark import run_trainer
+from headbench.bench.benchmark import fresh_process, mean_sd, run_trainer, spread
 from headbench.config import Params
-from headbench.data.folds import make_folds
+from headbench.data.folds import attach_folds, make_folds, read_folds
 from headbench.data.table import load_dataset
 from headbench.engine.placement import placement
 from headbench.io import write_csv
@@ -35,37 +32,26 @@ from headbench.io import write_csv
 ARMS = ("study", "trainer")
 
 
-def _pin(cpus: frozenset[int] | None) -> None:
-    if cpus:
-        os.sched_setaffinity(0, cpus)
-
-
-def _fresh_process(fn, *args, cpus: frozenset[int] | None = None) -> dict:
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_pin, initargs=(cpus,)) as pool:
-        return pool.submit(fn, *args).result()
-
-
 def _study_run(params: Params, fold: int, seed: int, folds_path: str, out: str) -> dict:
+    import torch
+
     from headbench.engine.run import train_run
 
     t0 = time.perf_counter()
     m = train_run(params, params.stats.baseline, fold, seed, folds_path, out)
     return {"valid_rmse": m["valid_rmse"], "train_seconds": m["train_seconds"], "wall_seconds": time.perf_counter() - t0,
-            "threads": len(os.sched_getaffinity(0)) if params.train.num_threads is None else params.train.num_threads}
+            "threads": torch.get_num_threads()}
 
 
 def _trainer_run(params: Params, fold: int, seed: int, folds_path: str) -> dict:
-    import pandas as pd
+    import torch
 
-    df = load_dataset(params.data).merge(pd.read_csv(folds_path, dtype={"id": str}), on="id")
+    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
     tr, va = df[df["fold"] != fold], df[df["fold"] == fold]
     tp = params.train
     steps = tp.max_steps or math.ceil(len(tr) / (tp.batch_size * tp.grad_accum_steps)) * tp.epochs
     data = (tr["text"].tolist(), tr["target"].to_numpy(np.float32), va["text"].tolist(), va["target"].to_numpy(np.float32))
     res = run_trainer(params, data, steps, seed, grouped=True)
-    import torch
-
     return {"valid_rmse": res["valid_rmse"], "train_seconds": res["train_seconds"], "wall_seconds": res["wall_seconds"],
             "threads": torch.get_num_threads(), "steps": steps}
 
@@ -79,7 +65,7 @@ def run_study_arm(params: Params, runs: list[tuple[int, int]], workers: int, fol
 
     def worker(k: int) -> None:
         for fold, seed in runs[k::workers]:
-            res = _fresh_process(_study_run, study_params, fold, seed, folds_path,
+            res = fresh_process(_study_run, study_params, fold, seed, folds_path,
                                  str(out_dir / f"fold{fold}-seed{seed}"), cpus=places[k].cpus)
             with lock:
                 rows.append({"fold": fold, "seed": seed, "worker": k, **res})
@@ -95,7 +81,7 @@ def run_study_arm(params: Params, runs: list[tuple[int, int]], workers: int, fol
 
 
 def run_trainer_arm(params: Params, runs: list[tuple[int, int]], folds_path: str) -> list[dict]:
-    return [{"fold": fold, "seed": seed, **_fresh_process(_trainer_run, params, fold, seed, folds_path)} for fold, seed in runs]
+    return [{"fold": fold, "seed": seed, **fresh_process(_trainer_run, params, fold, seed, folds_path)} for fold, seed in runs]
 
 
 def run_throughput(params: Params, folds: list[int], seed: int, repeats: int, workers: int | None = None,
@@ -138,15 +124,9 @@ def summarize(blocks: list[dict]) -> dict:
     for arm in ARMS:
         rph = [b["runs_per_hour"] for b in blocks if b["arm"] == arm]
         rmse = [r["valid_rmse"] for b in blocks if b["arm"] == arm for r in b["runs"]]
-        out[arm] = {"runs_per_hour": _mean_sd(rph), "valid_rmse": _mean_sd(rmse)}
-    out["ratio_study_over_trainer"] = {"per_repeat": ratios, **_mean_sd(ratios),
-                                       "min": min(ratios, default=math.nan), "max": max(ratios, default=math.nan)}
+        out[arm] = {"runs_per_hour": mean_sd(rph), "valid_rmse": mean_sd(rmse)}
+    out["ratio_study_over_trainer"] = spread(ratios)
     return out
-
-
-def _mean_sd(values: list[float]) -> dict:
-    return {"mean": statistics.fmean(values) if values else math.nan,
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
 def format_summary(result: dict) -> str:
