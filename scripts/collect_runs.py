@@ -2,24 +2,26 @@
 
 A study trains in its own clone (pinned commit, several worktrees); the DVC run-cache stays on that machine. This
 copies each finished run's metrics.json, history.csv, model.json and oof.csv (predictions without the target column:
-the data is never committed; rejoin it by id) into DEST/runs/<variant>/fold<k>-seed<s>/, then judges every variant from the
-runs' own RMSE (metrics.json "valid_rmse") with the study's frozen params:
+the data is never committed; rejoin it by id) into DEST/runs/<variant>/split<p>-fold<k>-seed<s>/, then judges every
+variant from the runs' out-of-fold predictions (the target rejoined from data.path) with the study's frozen params:
 
-    python scripts/collect_runs.py docs/results/study5 /work/study /work/study/.dvc/tmp/workers/w*   # copy + judge
-    python scripts/collect_runs.py docs/results/study5                                              # judge only
+    python scripts/collect_runs.py docs/results/study6 /work/study6 /work/study6/.dvc/tmp/workers/w*   # copy + judge
+    python scripts/collect_runs.py docs/results/study6                                                # judge only
 
-DEST/params.yaml is the study's params (frozen margin, spending and rounds). Writes DEST/paired_runs.csv,
+DEST/params.yaml is the study's params (frozen question, margin and rounds). Writes DEST/paired_runs.csv,
 DEST/comparison.csv and DEST/comparison.md (runs still missing leave their variants open or not enough runs).
+Studies before the partition design (study5 and older) use the layout fold<k>-seed<s>: judge them with the
+scripts of their own commit, or post hoc with scripts/results/rejudge_study5.py.
 """
 import argparse
-import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from headbench.config import load_params
-from headbench.stats.compare import compare_runs, study_plan
+from headbench.data.table import load_dataset
+from headbench.stats.compare import compare_oof, study_design
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("dest", type=Path)
@@ -30,7 +32,7 @@ params = load_params(args.dest / "params.yaml")
 runs = args.dest / "runs"
 copied = 0
 for src in args.sources:
-    for d in sorted((src / params.paths.runs).glob("*/fold*-seed*")):
+    for d in sorted((src / params.paths.runs).glob("*/split*-fold*-seed*")):
         if not (d / "metrics.json").is_file() or d.parent.name not in params.variants:
             continue
         out = runs / d.parent.name / d.name
@@ -45,25 +47,27 @@ for src in args.sources:
         copied += 1
 print(f"copied {copied} new runs into {runs}")
 
-rmses = {}
+data = load_dataset(params.data)
+target = pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"])  # as the train stage wrote it
+oofs = {}
 for v in params.variants:
-    found = {}
-    for seed in params.seed_order:
-        for fold in params.cv.folds:
-            m = runs / v / f"fold{fold}-seed{seed}" / "metrics.json"
-            if m.is_file():
-                found[(fold, seed)] = json.loads(m.read_text())["valid_rmse"]
-    rmses[v] = pd.Series(found.values(), index=pd.MultiIndex.from_tuples(list(found), names=["fold", "seed"]), dtype=float)
-if rmses[params.stats.baseline].empty:
+    files = sorted((runs / v).glob("split*-fold*-seed*/oof.csv"))
+    if files:
+        oof = pd.concat([pd.read_csv(f, dtype={"id": str}) for f in files], ignore_index=True)
+        oofs[v] = oof.assign(target=target.loc[oof["id"]].to_numpy())[["id", "split", "fold", "seed", "target", "prediction"]]
+if params.stats.baseline not in oofs:
     raise SystemExit(f"{runs}: no finished run of the baseline yet")
-table, paired = compare_runs(rmses, params.stats.baseline, study_plan(params), params.seed_order)
+groups = data.set_index("id")["group"] if "group" in data else None
+table, paired = compare_oof(oofs, params.stats.baseline, study_design(params), params.splits, groups)
 paired.to_csv(args.dest / "paired_runs.csv", index=False)
 table.to_csv(args.dest / "comparison.csv", index=False)
-lines = [f"| variant | runs | runs used | round | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin ±{params.stats.margin:g}) | status | runs needed |",
+lines = [f"Question: {params.stats.question}", "",
+         f"| variant | runs | runs used | round | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin ±{params.stats.margin:g}) | status | runs needed or floor |",
          "|---|---|---|---|---|---|---|---|"]
 for r in table.itertuples():
     ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else ("—" if pd.isna(r.delta) else f"{r.delta:+.4f}")
-    need = "" if r.verdict != "undecided" else ("more seeds cannot decide" if r.runs_needed < 0 else str(r.runs_needed))
+    need = f"floor ±{r.floor:.4f}" if r.verdict == "needs more data" else \
+        "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
     rnd = r.round if r.runs else "—"
     lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
 (args.dest / "comparison.md").write_text("\n".join(lines) + "\n")

@@ -1,15 +1,16 @@
 """Put a study's committed runs back into a checkout, so the study continues on a machine whose DVC run-cache never
 saw them (the run-cache is local to one machine).
 
-    python scripts/restore_runs.py docs/results/study5 CLONE
+    python scripts/restore_runs.py docs/results/study6 CLONE
 
 CLONE is a checkout of the study's pinned commit with the study's params.yaml, its data file in place and
 `dvc repro split` done. Each committed run (collect_runs.py: metrics.json, history.csv, model.json, oof.csv without
 the target) is written into CLONE's runs/ with the target rejoined by id, exactly as the train stage writes it.
 Then `dvc commit -f` records each restored train stage in dvc.lock and the run-cache, so `dvc repro` and the study's
 workers skip them ("is cached - skipping run") and train only what is missing. A later round's run is the stage
-`train_more@run<i>-<fold>`, i being its (variant, seed) entry in params.yaml's `study.more`, which the study driver
-wrote: the committed params.yaml carries it.
+`train_more@run<i>-<fold>-<seed>`, i being its (variant, split) entry in params.yaml's `study.more`, which the study
+driver wrote: the committed params.yaml carries it. Studies before the partition design (study5 and older) restore
+with this script at their own commit.
 """
 import argparse
 import shutil
@@ -33,26 +34,27 @@ params = load_params(args.dest / "params.yaml")
 clone_params = load_params(args.clone / "params.yaml")
 if clone_params != params:
     sys.exit(f"error: {args.clone / 'params.yaml'} differs from {args.dest / 'params.yaml'}: restore into a checkout of the study")
-if not (args.clone / params.paths.folds).is_file():
-    sys.exit(f"error: {args.clone / params.paths.folds} is missing: run `dvc repro split` in {args.clone} first")
+if not (args.clone / params.paths.folds).is_dir():
+    sys.exit(f"error: {args.clone / params.paths.folds} is missing: run `dvc repro split split_more` in {args.clone} first")
 data = load_dataset(params.data, path=args.clone / params.data.path)
 # the train stage's own arithmetic: targets as float32, written back as float64
 target = pd.Series(data["target"].to_numpy(np.float32).astype(np.float64), index=data["id"].astype(str))
 
 stages = []
-for run in sorted((args.dest / "runs").glob("*/fold*-seed*")):
-    variant, (fold, seed) = run.parent.name, (int(x) for x in run.name.removeprefix("fold").split("-seed"))
-    if seed in params.seeds:
+for run in sorted((args.dest / "runs").glob("*/split*-fold*-seed*")):
+    split, fold, seed = (int(x) for x in run.name.removeprefix("split").replace("-fold", " ").replace("-seed", " ").split())
+    variant = run.parent.name
+    if split == params.cv.seed:
         stage = f"train@{variant}-{fold}-{seed}"
-    elif (variant, seed) in params.study.more:
-        stage = f"train_more@run{params.study.more.index((variant, seed))}-{fold}"
+    elif (variant, split) in params.study.more:
+        stage = f"train_more@run{params.study.more.index((variant, split))}-{fold}-{seed}"
     else:
-        sys.exit(f"error: {run}: seed {seed} is neither in seeds nor planned for {variant} in study.more")
+        sys.exit(f"error: {run}: split {split} is neither cv.seed nor planned for {variant} in study.more")
     out = args.clone / params.paths.runs / variant / run.name
     if out.exists():
         continue
     oof = pd.read_csv(run / "oof.csv", dtype={"id": str}, float_precision="round_trip")
-    oof.insert(3, "target", target.loc[oof["id"]].to_numpy())
+    oof.insert(4, "target", target.loc[oof["id"]].to_numpy())
     out.mkdir(parents=True)
     write_csv(out / "oof.csv", oof)
     for name in ("metrics.json", "history.csv", "model.json"):

@@ -103,7 +103,7 @@ def test_a_diverging_run_exits_2_names_where_writes_nothing_and_fails_its_mlflow
                           "--folds", str(wd / "folds.csv"), "--runs", str(wd / "runs")], cwd=wd, capture_output=True,
                          text=True, timeout=300, env={**env, "MLFLOW_TRACKING_URI": uri})
     assert res.returncode == 2, res.stderr[-2000:]
-    assert re.search(r"baseline fold 0 seed 1: the training loss became (nan|inf) at step \d+", res.stderr), res.stderr[-2000:]
+    assert re.search(r"baseline split 42 fold 0 seed 1: the training loss became (nan|inf) at step \d+", res.stderr), res.stderr[-2000:]
     assert "Traceback" not in res.stderr
     assert not (wd / "runs").exists()
     client = mlflow.MlflowClient(uri)

@@ -38,8 +38,8 @@ def test_a_stale_fold_file_from_other_data_fails_naming_it(tmp_path):
         attach_folds(data, read_folds(path, 5), path)
 
 
-def run_dir(tmp_path, oof="id,fold,seed,target,prediction\na,1,42,0.5,0.4\n", metrics=None):
-    d = tmp_path / "runs" / "baseline" / "fold1-seed42"
+def run_dir(tmp_path, oof="id,split,fold,seed,target,prediction\na,7,1,42,0.5,0.4\n", metrics=None):
+    d = tmp_path / "runs" / "baseline" / "split7-fold1-seed42"
     d.mkdir(parents=True)
     write(d / "oof.csv", oof)
     write(d / "history.csv", "step,valid_rmse\n1,0.5\n")
@@ -48,20 +48,22 @@ def run_dir(tmp_path, oof="id,fold,seed,target,prediction\na,1,42,0.5,0.4\n", me
 
 
 @pytest.mark.parametrize("oof, metrics, match", [
-    ("id,fold,seed,target,prediction\na,2,42,0.5,0.4\n", None, "not fold 1, seed 42"),
-    ("id,fold,seed,target,prediction\na,1,42,0.5,nan\n", None, "not a finite number"),
-    ("id,fold,seed,prediction\na,1,42,0.4\n", None, "expected the columns"),
-    ("id,fold,seed,target,prediction\na,1,42,0.5,0.4\n", {"rmse": 1}, "metrics.json: not a run's metrics"),
+    ("id,split,fold,seed,target,prediction\na,7,2,42,0.5,0.4\n", None, "not split 7, fold 1, seed 42"),
+    ("id,split,fold,seed,target,prediction\na,8,1,42,0.5,0.4\n", None, "not split 7, fold 1, seed 42"),
+    ("id,split,fold,seed,target,prediction\na,7,1,42,0.5,nan\n", None, "not a finite number"),
+    ("id,split,fold,seed,prediction\na,7,1,42,0.4\n", None, "expected the columns"),
+    ("id,fold,seed,target,prediction\na,1,42,0.5,0.4\n", None, "expected the columns"),
+    ("id,split,fold,seed,target,prediction\na,7,1,42,0.5,0.4\n", {"rmse": 1}, "metrics.json: not a run's metrics"),
 ])
 def test_a_hand_edited_run_output_fails_naming_it(tmp_path, oof, metrics, match):
     d = run_dir(tmp_path, oof, metrics)
     with pytest.raises(StudyError, match=match) as err:
-        read_run(d, 1, 42)
+        read_run(d, 7, 1, 42)
     assert str(d) in str(err.value)
 
 
 def test_a_good_run_output_reads_back(tmp_path):
-    oof, history, metrics = read_run(run_dir(tmp_path), 1, 42)
+    oof, history, metrics = read_run(run_dir(tmp_path), 7, 1, 42)
     assert len(oof) == 1 and metrics["valid_rmse"] == 0.1 and list(history.columns) == ["step", "valid_rmse"]
 
 

@@ -16,6 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from conftest import ROOT, copy_repo, env, pause_at, sh, tiny_params
+from headbench.data.folds import run_seed
 
 pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
 
@@ -45,37 +46,41 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res and "conv1d_llrd" in res
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert list(summary) == ["baseline_aa", "conv1d_llrd", "better", "worse", "equivalent", "aa_verdict", "runs", "rmse",
-                             "delta", "pm"]
+    assert list(summary) == ["baseline_aa", "conv1d_llrd", "question", "better", "worse", "equivalent", "aa_verdict", "runs",
+                             "rmse", "delta", "pm"]
+    assert summary["question"] == "new_rows"
     detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     assert summary["runs"] == 6 and summary["aa_verdict"] == detail.loc["baseline_aa", "verdict"]
     assert summary["rmse"] == pytest.approx(detail["oof_rmse"].to_dict(), abs=1e-6)
     for name in ("baseline_aa", "conv1d_llrd"):
         d, delta, pm = detail.loc[name], summary["delta"][name], summary["pm"][name]
-        assert d["verdict"] in ("better", "worse", "equivalent", "undecided")
+        assert d["verdict"] in ("better", "worse", "equivalent", "undecided", "needs more data")
         assert d["runs"] == 6 and d["runs_used"] == 6 and d["ci_low"] <= delta <= d["ci_high"] and d["round"] == 1
         assert pm == pytest.approx((d["ci_high"] - d["ci_low"]) / 2, abs=1e-6)
-        mark = {"better": "*", "worse": "*", "equivalent": "="}.get(d["verdict"], "")
+        mark = {"better": "*", "worse": "*", "equivalent": "=", "needs more data": "~"}.get(d["verdict"], "")
         assert summary[name] == f"{round(1000 * float(d['delta'])):+d}" + mark
         assert (name in summary["better"].split(", ")) == (d["verdict"] == "better")
         # the difference is the mean over the 6 paired runs, each read back from the train stage's own output
         run_delta = []
         for fold in (0, 1, 2):
             for seed in (42, 7):
-                r = {v: pd.read_csv(root / f"runs/{v}/fold{fold}-seed{seed}/oof.csv") for v in (name, "baseline")}
+                r = {v: pd.read_csv(root / f"runs/{v}/split42-fold{fold}-seed{seed}/oof.csv") for v in (name, "baseline")}
                 run_delta.append(np.sqrt(((r[name].prediction - r[name].target) ** 2).mean())
                                  - np.sqrt(((r["baseline"].prediction - r["baseline"].target) ** 2).mean()))
         assert delta == pytest.approx(np.mean(run_delta), abs=1e-6)
     per_variant = json.loads((root / "evaluation/baseline/summary.json").read_text())
-    assert set(per_variant["fold_rmse"]) == {"0", "1", "2"} and set(per_variant["oof_rmse_per_seed"]) == {"42", "7"}
+    assert set(per_variant["fold_rmse"]) == {"0", "1", "2"} and set(per_variant["oof_rmse_per_run_set"]) == {"42-42", "42-7"}
     assert not (root / "metrics/variants").exists()
     oof = pd.read_csv(root / "evaluation/baseline/oof.csv")
     assert len(oof) == 90 and not oof.duplicated(["id", "seed"]).any()  # every row predicted once per seed
     # the A/A control is the baseline's recipe with other randomness: same rows, other predictions
-    aa = pd.read_csv(root / "runs/baseline_aa/fold0-seed42/oof.csv")
-    b = pd.read_csv(root / "runs/baseline/fold0-seed42/oof.csv")
+    aa = pd.read_csv(root / "runs/baseline_aa/split42-fold0-seed42/oof.csv")
+    b = pd.read_csv(root / "runs/baseline/split42-fold0-seed42/oof.csv")
     assert (aa.id == b.id).all() and not np.allclose(aa.prediction, b.prediction)
-    assert json.loads((root / "runs/baseline_aa/fold0-seed42/metrics.json").read_text())["run_seed"] == 1042
+    # each run's streams come from its unit's own seed: per split and fold, shared by the variants, not by the A/A
+    seed_of = lambda v, fold, seed: json.loads((root / f"runs/{v}/split42-fold{fold}-seed{seed}/metrics.json").read_text())["run_seed"]  # noqa: E731
+    assert seed_of("baseline_aa", 0, 42) == run_seed(42, 42, 0, 1000) != seed_of("baseline", 0, 42) == run_seed(42, 42, 0, 0)
+    assert seed_of("conv1d_llrd", 1, 7) == seed_of("baseline", 1, 7) != seed_of("baseline", 2, 7)
     md = (root / "reports/comparison.md").read_text()
     assert "| baseline | cls |" in md and "| conv1d_llrd | conv1d | channels=8, llrd=0.9 |" in md
     assert "| baseline_aa (A/A) | cls |" in md and "Bonferroni" in md
@@ -83,8 +88,8 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     for f in ["reports/plots/delta_vs_baseline.png", "reports/plots/learning_curves.png", "reports/plots/pred_vs_true.png"]:
         assert (root / f).stat().st_size > 1000, f
     # the checkpoint and its cache copy are one file (cache.type hardlink), so checkpoints do not take double space
-    assert (root / "runs/baseline/fold0-seed42/model.safetensors").stat().st_nlink == 2
-    m = json.loads((root / "runs/baseline/fold0-seed42/metrics.json").read_text())
+    assert (root / "runs/baseline/split42-fold0-seed42/model.safetensors").stat().st_nlink == 2
+    m = json.loads((root / "runs/baseline/split42-fold0-seed42/metrics.json").read_text())
     assert {"best_valid_rmse", "best_step", "train_seconds", "samples_per_s", "peak_rss_mb"} <= set(m)
     # checkpoint: final (the default) reports the model after the last step, not the best evaluation on these rows
     assert m["checkpoint"] == "final" and m["valid_rmse"] == m["final_valid_rmse"] >= m["best_valid_rmse"]
@@ -233,7 +238,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_pa
 
     root, _ = repo
     seed = 9 if sig == signal.SIGTERM else 8  # not in the study, so no output of it exists
-    out = root / f"runs/baseline/fold1-seed{seed}"
+    out = root / f"runs/baseline/split42-fold1-seed{seed}"
     pause = tmp_path / "paused"
     proc = subprocess.Popen(
         [sys.executable, "stages/train.py", "--variant", "baseline", "--fold", "1", "--seed", str(seed)],
@@ -245,7 +250,7 @@ def test_killed_training_leaves_no_outputs_and_marks_the_run_killed(repo, tmp_pa
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
     assert "no partial outputs were written" in err
-    assert not out.exists() and not list(out.parent.glob(f".fold1-seed{seed}*"))
+    assert not out.exists() and not list(out.parent.glob(f".split42-fold1-seed{seed}*"))
     client = mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id],
                               filter_string=f"tags.`headbench.seed` = '{seed}'", order_by=["attributes.start_time DESC"])
@@ -352,8 +357,8 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     first_log, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, first_log[-3000:]
     assert locked() == done and 1 <= len(done) < 6, done  # interrupted with some, not all, training stages finished
-    assert not list((root / "runs").glob("*/.fold*")), "a temporary run directory was left behind"
-    out_of = lambda stage: root / "runs" / stage.split("-")[0] / "fold{}-seed{}".format(*stage.split("-")[1:]) / "metrics.json"
+    assert not list((root / "runs").glob("*/.split*")), "a temporary run directory was left behind"
+    out_of = lambda stage: root / "runs" / stage.split("-")[0] / "split42-fold{}-seed{}".format(*stage.split("-")[1:]) / "metrics.json"
     before = {s: out_of(s).stat().st_mtime_ns for s in done}
 
     second = sh("dvc repro", root, timeout=900)
@@ -361,6 +366,6 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     assert not done & ran, f"finished stages ran again: {done & ran}"
     assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
     assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
-    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"better", "worse", "equivalent", "aa_verdict", "runs", "mean",
-                                                                          "rmse", "delta", "pm"}
+    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"question", "better", "worse", "equivalent", "aa_verdict",
+                                                                          "runs", "mean", "rmse", "delta", "pm"}
     assert "Running stage" not in sh("dvc repro", root)

@@ -17,15 +17,15 @@ def test_a_round_is_written_into_study_more_and_nothing_else_changes(tmp_path):
     assert add_round(path, ["aa", "mean"]) == 43
     p = load_params(path)
     assert p.study.more == (("baseline", 43), ("aa", 43), ("mean", 43))
-    assert p.seeds_of("mean") == [42, 43] and p.seeds_of("max") == [42]
+    assert p.splits_of("mean") == [42, 43] and p.splits_of("max") == [42]
     assert add_round(path, ["mean"]) == 44
     p = load_params(path)
-    assert p.seeds_of("mean") == [42, 43, 44] and p.seeds_of("aa") == [42, 43] and next_round(p) == (3, None)
+    assert p.splits_of("mean") == [42, 43, 44] and p.splits_of("aa") == [42, 43] and next_round(p) == (3, None)
     after = path.read_text().splitlines()
     assert [line for line in after if line not in before] == [
-        "  more:                    # written by the study driver: the runs of rounds 2.., {variant: NAME, seed: N}",
-        "    - {variant: baseline, seed: 43}", "    - {variant: aa, seed: 43}", "    - {variant: mean, seed: 43}",
-        "    - {variant: baseline, seed: 44}", "    - {variant: mean, seed: 44}"]
+        "  more:                    # written by the study driver: the runs of rounds 2.., {variant: NAME, split: N}",
+        "    - {variant: baseline, split: 43}", "    - {variant: aa, split: 43}", "    - {variant: mean, split: 43}",
+        "    - {variant: baseline, split: 44}", "    - {variant: mean, split: 44}"]
     assert add_round(path, ["mean"]) is None  # the budget is spent
 
 

@@ -9,7 +9,7 @@ from conftest import tiny_params
 from headbench.data.batching import LengthGroupedBatches
 from headbench.config import parse
 from headbench.model.encoder import build_model
-from headbench.engine.run import seed_of_run
+from headbench.data.folds import run_seed
 from headbench.engine.loop import seed_everything, train
 from test_train import data
 
@@ -69,5 +69,20 @@ def test_new_weights_follow_the_seed_and_a_variant_shares_the_baselines_at_the_s
 
 def test_an_aa_control_draws_every_stream_from_another_seed_and_other_variants_from_the_same(tiny_models, demo_csv):
     p = parse(tiny_params(tiny_models("bert"), demo_csv))
-    assert seed_of_run(42, p.variant("aa")) == 42 + p.variant("aa").seed_offset != 42
-    assert all(seed_of_run(42, p.variant(v)) == 42 for v in p.variants if p.variant(v).seed_offset == 0)
+    seed = lambda v, split=42, fold=0: run_seed(42, split, fold, p.variant(v).seed_offset)  # noqa: E731
+    assert seed("aa") != seed("baseline")
+    assert all(seed(v) == seed("baseline") for v in p.variants if p.variant(v).seed_offset == 0)
+
+
+def test_the_run_seed_differs_across_folds_and_partitions_and_a_unit_shares_it_with_the_baseline():
+    """Each unit (split, fold) has its own seed, never another unit's: one seed for all folds of a partition
+    correlates the folds (tests/test_harness.py shows the false calls it makes)."""
+    units = [(split, fold) for split in (42, 43, 44, 1000, 1001) for fold in range(10)]
+    for seed in (0, 1, 42):
+        for offset in (0, 1000):
+            seeds = [run_seed(seed, s, f, offset) for s, f in units]
+            assert len(set(seeds)) == len(units)                   # no collision between units
+    everything = {run_seed(s, p, f, o) for s in (0, 1, 42) for p, f in units for o in (0, 1000, 2000)}
+    assert len(everything) == 3 * len(units) * 3                   # nor across seeds and A/A offsets
+    assert run_seed(42, 43, 1, 0) == run_seed(42, 43, 1, 0)         # the variant and the baseline on one unit
+    assert run_seed(42, 43, 1, 0) != run_seed(42, 43, 2, 0) != run_seed(42, 44, 2, 0)

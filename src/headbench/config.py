@@ -22,8 +22,7 @@ VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIM
 # fold itself (Kaggle style), which selects on the rows it is scored on, so its figures are optimistic.
 CHECKPOINTS = ("final", "best_on_valid")
 MULTIPLICITY = ("bonferroni", "none")
-VARIANCE_MODELS = ("moderated", "fold_means", "runs")
-SPENDING = ("pocock", "obrien_fleming")
+QUESTIONS = ("new_rows", "new_data")   # headbench.stats.verdict.QUESTIONS says what each asks
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -139,21 +138,20 @@ class TrackingParams:
 @dataclass(frozen=True)
 class StatsParams:
     baseline: str
+    question: str
     confidence: float
     multiplicity: str
     margin: float
-    variance: str
-    spending: str
-    fold_share: float
     futility: float
 
 
 @dataclass(frozen=True)
 class StudyParams:
-    """The adaptive study's rounds: round 1 trains every variant on ``seeds``; round r > 1 adds seed
-    round_seeds[r - 2] to the variants still open (and the baseline), as listed in ``more``."""
-    round_seeds: tuple[int, ...]
-    more: tuple[tuple[str, int], ...]
+    """The adaptive study's rounds: round 1 trains every variant on the partition of split seed ``cv.seed``;
+    round r > 1 trains the variants still open (and the baseline) on a fresh partition, split seed
+    split_seeds[r - 2], as listed in ``more``."""
+    split_seeds: tuple[int, ...]
+    more: tuple[tuple[str, int], ...]   # (variant, split seed)
 
 
 @dataclass(frozen=True)
@@ -191,14 +189,14 @@ class Params:
     raw: dict
 
     @property
-    def seed_order(self) -> list[int]:
-        """Every seed the study may use, round 1's first."""
-        return [*self.seeds, *self.study.round_seeds]
+    def splits(self) -> list[int]:
+        """The split seed of every partition the study may use, round 1's first."""
+        return [self.cv.seed, *self.study.split_seeds]
 
-    def seeds_of(self, variant: str) -> list[int]:
-        """The seeds a variant's runs use: round 1's, then the rounds the study gave it."""
+    def splits_of(self, variant: str) -> list[int]:
+        """The partitions a variant's runs use: round 1's, then the rounds the study gave it."""
         extra = {s for v, s in self.study.more if v == variant}
-        return [*self.seeds, *(s for s in self.study.round_seeds if s in extra)]
+        return [self.cv.seed, *(s for s in self.study.split_seeds if s in extra)]
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -321,7 +319,7 @@ SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking"
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # The study-wide keys of metrics/summary.json (report.summary_metrics) and its per-figure groups (rmse.<variant>, ...),
 # beside one key per compared variant: no variant may take their names.
-SUMMARY_KEYS = ("better", "worse", "equivalent", "aa_verdict", "runs")
+SUMMARY_KEYS = ("question", "better", "worse", "equivalent", "aa_verdict", "runs")
 FIGURE_KEYS = ("rmse", "delta", "pm")
 
 
@@ -358,44 +356,43 @@ def parse(raw: dict) -> Params:
     _no_unknown(st, "stats", _dataclass_keys(StatsParams))
     stats = StatsParams(
         baseline=_choice(st.get("baseline"), "stats.baseline", list(variants)),
+        question=_choice(st.get("question"), "stats.question", QUESTIONS),
         confidence=_num(st.get("confidence"), "stats.confidence", float, lo=0.5, lo_open=True, hi=0.999),
         multiplicity=_choice(st.get("multiplicity"), "stats.multiplicity", MULTIPLICITY),
         margin=_num(st.get("margin"), "stats.margin", float, lo=0, lo_open=True, hi=10),
-        variance=_choice(st.get("variance"), "stats.variance", VARIANCE_MODELS),
-        spending=_choice(st.get("spending"), "stats.spending", SPENDING),
-        fold_share=_num(st.get("fold_share"), "stats.fold_share", float, lo=0, hi=1),
         futility=_num(st.get("futility"), "stats.futility", float, lo=0, hi=0.5),
     )
+    cv = parse_cv(raw)
     return Params(
-        data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=parse_cv(raw), seeds=seeds, model=model, train=parse_train(raw),
-        tracking=tracking, stats=stats, study=parse_study(raw, seeds, variants, stats.baseline), variants=variants, raw=raw,
+        data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=cv, seeds=seeds, model=model, train=parse_train(raw),
+        tracking=tracking, stats=stats, study=parse_study(raw, cv.seed, variants, stats.baseline), variants=variants, raw=raw,
     )
 
 
-def parse_study(raw: dict, seeds: tuple[int, ...], variants: dict, baseline: str) -> StudyParams:
+def parse_study(raw: dict, first: int, variants: dict, baseline: str) -> StudyParams:
     s = _section(raw, "study")
     _no_unknown(s, "study", _dataclass_keys(StudyParams))
-    rounds = s.get("round_seeds")
-    _require(isinstance(rounds, list), "study.round_seeds", "must be a list of integers (empty: one round)")
-    rounds = tuple(_num(x, "study.round_seeds", int, lo=0) for x in rounds)
-    _require(len(set(rounds)) == len(rounds) and not set(rounds) & set(seeds), "study.round_seeds",
-             f"must be distinct and not among `seeds`, got {list(rounds)}")
+    rounds = s.get("split_seeds")
+    _require(isinstance(rounds, list), "study.split_seeds", "must be a list of integers (empty: one round)")
+    rounds = tuple(_num(x, "study.split_seeds", int, lo=0) for x in rounds)
+    _require(len(set(rounds)) == len(rounds) and first not in rounds, "study.split_seeds",
+             f"must be distinct and differ from cv.seed ({first}): each round is a fresh partition; got {list(rounds)}")
     more = s.get("more")
-    _require(isinstance(more, list), "study.more", "must be a list of {variant, seed} (written by the study driver)")
+    _require(isinstance(more, list), "study.more", "must be a list of {variant, split} (written by the study driver)")
     runs = []
     for i, r in enumerate(more):
         key = f"study.more[{i}]"
-        _require(isinstance(r, dict) and set(r) == {"variant", "seed"}, key, f"must be {{variant: NAME, seed: N}}, got {r!r}")
+        _require(isinstance(r, dict) and set(r) == {"variant", "split"}, key, f"must be {{variant: NAME, split: N}}, got {r!r}")
         _require(r["variant"] in variants, f"{key}.variant", f"is not a variant: {r['variant']!r}")
-        seed = _num(r["seed"], f"{key}.seed", int, lo=0)
-        _require(seed in rounds, f"{key}.seed", f"must be one of study.round_seeds {list(rounds)}, got {seed}")
-        runs.append((str(r["variant"]), seed))
+        split = _num(r["split"], f"{key}.split", int, lo=0)
+        _require(split in rounds, f"{key}.split", f"must be one of study.split_seeds {list(rounds)}, got {split}")
+        runs.append((str(r["variant"]), split))
     _require(len(set(runs)) == len(runs), "study.more", "lists a run twice")
-    for v, seed in runs:  # a variant's rounds come in order, and the baseline is in every round a variant is
-        earlier = rounds[:rounds.index(seed)]
-        _require(all((v, e) in runs for e in earlier), "study.more", f"gives {v!r} seed {seed} but not the earlier rounds' {list(earlier)}")
-        _require((baseline, seed) in runs, "study.more", f"gives {v!r} seed {seed} but not the baseline {baseline!r}")
-    return StudyParams(round_seeds=rounds, more=tuple(runs))
+    for v, split in runs:  # a variant's rounds come in order, and the baseline is in every round a variant is
+        earlier = rounds[:rounds.index(split)]
+        _require(all((v, e) in runs for e in earlier), "study.more", f"gives {v!r} split {split} but not the earlier rounds' {list(earlier)}")
+        _require((baseline, split) in runs, "study.more", f"gives {v!r} split {split} but not the baseline {baseline!r}")
+    return StudyParams(split_seeds=rounds, more=tuple(runs))
 
 
 def _plain(obj: Any) -> Any:

@@ -38,6 +38,11 @@ def write_csv(path: str | Path, df) -> None:
         df.to_csv(tmp, index=False)
 
 
-def run_dir(runs: str | Path, variant: str, fold: int, seed: int) -> Path:
-    """The train stage's output for one run: runs/<variant>/fold<k>-seed<s>."""
-    return Path(runs) / variant / f"fold{fold}-seed{seed}"
+def run_dir(runs: str | Path, variant: str, split: int, fold: int, seed: int) -> Path:
+    """The train stage's output for one run: runs/<variant>/split<p>-fold<k>-seed<s>."""
+    return Path(runs) / variant / f"split{split}-fold{fold}-seed{seed}"
+
+
+def folds_file(folds: str | Path, split: int) -> Path:
+    """The split stage's output for one partition: <paths.folds>/split<p>.csv."""
+    return Path(folds) / f"split{split}.csv"

@@ -1,7 +1,8 @@
 """One row per experiment with each variant's Δ and verdict: `dvc exp show` narrowed to the variants' cells.
 
-A cell is Δ RMSE against the baseline in thousandths: `*` called better (negative) or worse (positive), `=`
-equivalent, `?` not enough runs, no mark while undecided. Any other argument goes to `dvc exp show` (e.g. -A, --sort-by).
+The first line names the question the verdicts answer (stats.question). A cell is Δ RMSE against the baseline in
+thousandths: `*` called better (negative) or worse (positive), `=` equivalent, `~` needs more data (more runs
+cannot decide on this many rows), `?` not enough runs, no mark while undecided. Any other argument goes to `dvc exp show` (e.g. -A, --sort-by).
 """
 import re
 import subprocess
@@ -16,7 +17,7 @@ def add_arguments(ap) -> None:
 
 
 def keep_pattern(variants: list[str], baseline: str, words: bool = False) -> str:
-    columns = ["Experiment", "Created", "better", "worse", "equivalent", "aa_verdict", "runs"] if words else \
+    columns = ["Experiment", "Created", "question", "better", "worse", "equivalent", "aa_verdict", "runs"] if words else \
         ["Experiment", *(v for v in variants if v != baseline)]
     return "^(" + "|".join(re.escape(c) for c in columns) + ")$"
 
@@ -27,4 +28,8 @@ def command(params_path: str, words: bool, extra: list[str]) -> list[str]:
 
 
 def run(args) -> None:
+    from headbench.stats.verdict import QUESTIONS
+
+    question = load_params(args.params).stats.question
+    print(f"question: {question} ({QUESTIONS[question]})", flush=True)
     sys.exit(subprocess.run(command(args.params, args.words, args.dvc_args)).returncode)

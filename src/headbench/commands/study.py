@@ -3,10 +3,10 @@
     headbench study                             # CPU: one 1-thread worker per core (the measured best layout)
     headbench study --workers 8 --devices cuda  # worker k on GPU k mod (visible GPUs): 8 concurrent runs on one GPU
     headbench study --workers 2 --mlflow-server # one local MLflow server for every worker's runs
-    headbench study --workers 2 --rounds        # adaptive: after each round, the open variants get a seed more
+    headbench study --workers 2 --rounds        # adaptive: after each round, the open variants get a fresh partition
 
 With --rounds, each round trains what params.yaml plans, then `dvc repro` judges it; variants still open (undecided,
-budget left) and the baseline get the next seed of `study.round_seeds`, written to `study.more` in params.yaml, until
+budget left) and the baseline get the next partition of `study.split_seeds`, written to `study.more` in params.yaml, until
 none is open or the budget is spent. Commit params.yaml and dvc.lock afterwards: they are the study's plan and record.
 
 Each worker is a git worktree under .dvc/tmp/workers/ sharing this checkout's DVC cache; see
@@ -64,7 +64,7 @@ def add_arguments(ap) -> None:
     ap.add_argument("--mlflow-server", action="store_true", help="start a local MLflow server for the workers")
     ap.add_argument("--port", type=int, default=5055)
     ap.add_argument("--no-repro", action="store_true", help="train only; skip the final `dvc repro`")
-    ap.add_argument("--rounds", action="store_true", help="adaptive: add rounds for the open variants (study.round_seeds)")
+    ap.add_argument("--rounds", action="store_true", help="adaptive: add rounds for the open variants (study.split_seeds)")
 
 
 def run(args) -> None:
@@ -98,7 +98,8 @@ def run(args) -> None:
             if seed is None:
                 print(f"round {rnd}: no variant open" if not still_open else f"round {rnd}: budget spent; open: {still_open}")
                 return
-            print(f"round {rnd + 1}: seed {seed} for {', '.join(still_open)} and the baseline (params.yaml study.more)", flush=True)
+            print(f"round {rnd + 1}: partition of split seed {seed} for {', '.join(still_open)} and the baseline "
+                  "(params.yaml study.more)", flush=True)
     finally:
         if server:
             server.terminate()

@@ -1,6 +1,7 @@
 """K-fold assignment, stratified on the binned target, optionally keeping groups together."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,14 @@ from headbench.config import CVParams, ParamError, Params
 from headbench.data.table import load_dataset
 from headbench.errors import StudyError
 from headbench.io import write_csv
+
+
+def run_seed(seed: int, split: int, fold: int, seed_offset: int = 0) -> int:
+    """The seed every random stream of one run draws from, derived from its unit (split seed, fold), the study's
+    seed and the variant's seed_offset with numpy's SeedSequence. It differs per fold and per partition, so no
+    two units share their seed noise, and a variant shares it with the baseline on the same unit (an A/A control,
+    with its own seed_offset, shares none). One seed for every fold of a partition would correlate the folds."""
+    return int(np.random.SeedSequence([seed, split, fold, seed_offset]).generate_state(1)[0])
 
 
 def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
@@ -52,9 +61,10 @@ def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFr
     return merged
 
 
-def split(params: Params, out: str | Path) -> pd.DataFrame:
-    """The split stage: every row of the data with its fold."""
-    folds = make_folds(load_dataset(params.data), params.cv)
+def split(params: Params, out: str | Path, split_seed: int | None = None) -> pd.DataFrame:
+    """The split stage: every row of the data with its fold in the partition of ``split_seed`` (default cv.seed)."""
+    cv = params.cv if split_seed is None else replace(params.cv, seed=split_seed)
+    folds = make_folds(load_dataset(params.data), cv)
     write_csv(out, folds)
     return folds
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from headbench.config import Params, ParamError, Variant
 from headbench.data.table import load_dataset
-from headbench.data.folds import attach_folds, read_folds
+from headbench.data.folds import attach_folds, read_folds, run_seed
 from headbench.io import write_csv, write_json
 from headbench.engine.callbacks import Callback, CallbackList, TrackMetrics
 
@@ -60,16 +60,10 @@ def _publish_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
-def seed_of_run(seed: int, variant: Variant) -> int:
-    """The seed every random stream of a run draws from: data order, dropout and new weights. A variant shares all
-    three with the baseline at the same seed; an A/A control (seed_offset) shares none. Outputs keep the nominal
-    seed, so runs pair by (fold, seed)."""
-    return seed + variant.seed_offset
-
-
 def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
-              started: float | None = None, callbacks: list[Callback] = ()) -> dict:
-    """Train one (variant, fold, seed) and write oof.csv, metrics.json, history.csv, model.* into ``out``.
+              started: float | None = None, callbacks: list[Callback] = (), split: int | None = None) -> dict:
+    """Train one (variant, fold, seed) on the partition of split seed ``split`` (default: round 1's, cv.seed), whose
+    fold file is ``folds_path``, and write oof.csv, metrics.json, history.csv, model.* into ``out``.
 
     ``started`` (a time.perf_counter() from the top of the stage script) makes the time breakdown in
     metrics.json start at the process, so it includes the imports."""
@@ -81,9 +75,11 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     from headbench.tracking.store import project_root, tracking_enabled
 
     variant = check_run_args(params, variant_name, fold, seed)
+    split = params.cv.seed if split is None else split
     parent_params = variant_params(params, variant_name)
     tracker = (  # made first: its side process opens MLflow while this one imports torch and loads the model
-        MlflowTracker(params.tracking.experiment, variant_name, fold, seed, {**parent_params, "fold": fold, "seed": seed}, parent_params)
+        MlflowTracker(params.tracking.experiment, variant_name, fold, seed,
+                      {**parent_params, "split": split, "fold": fold, "seed": seed}, parent_params)
         if tracking_enabled(params.tracking.enabled) else NullTracker()
     )
     from headbench.model.encoder import build_model, check_max_length, load_config, load_tokenizer
@@ -105,17 +101,17 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     y = df["target"].to_numpy(np.float32)
     clock.lap("data")
 
-    run_seed = seed_of_run(seed, variant)
-    seed_everything(run_seed)
+    nominal, seed = seed, run_seed(seed, split, fold, variant.seed_offset)  # the streams' seed; outputs keep the nominal one
+    seed_everything(seed)
     model = build_model(mp, variant)
     clock.lap("model")
-    label = f"{variant_name} fold {fold} seed {seed}"
-    resume_dir = project_root() / ".resume" / variant_name / f"fold{fold}-seed{seed}"
+    label = f"{variant_name} split {split} fold {fold} seed {nominal}"
+    resume_dir = project_root() / ".resume" / variant_name / Path(out).name
     with tracker:
         clock.lap("tracking")  # waiting for the MLflow run (set up in a side process)
         result = train(
             model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
-            tp, run_seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
+            tp, seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
             callbacks=[*callbacks, TrackMetrics(tracker)],
         )
         clock.lap("loop")
@@ -123,7 +119,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         clock.laps["loop"] -= result.train_seconds + result.eval_seconds  # what the loop spent on neither
         metrics = {
             "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
-            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": run_seed,
+            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": seed,
             "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
             "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
         }
@@ -131,15 +127,16 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            oof = pd.DataFrame({"id": df["id"].to_numpy()[valid_idx], "fold": fold, "seed": seed,
+            oof = pd.DataFrame({"id": df["id"].to_numpy()[valid_idx], "split": split, "fold": fold, "seed": nominal,
                                 "target": y[valid_idx].astype(np.float64), "prediction": result.predictions})
             write_csv(tmp / "oof.csv", oof)
             write_csv(tmp / "history.csv", pd.DataFrame(result.history))
             write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
-                                            "fold": fold, "seed": seed, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
+                                            "split": split, "fold": fold, "seed": nominal, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
             if tp.save_checkpoint:
                 state = {f"model.{k}": v for k, v in result.state.items()}
-                save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "fold": str(fold), "seed": str(seed)})
+                save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "split": str(split), "fold": str(fold),
+                                                                                      "seed": str(nominal)})
             clock.lap("write")
             metrics.update(clock.seconds())
             write_json(tmp / "metrics.json", metrics)

@@ -13,13 +13,13 @@ from headbench.io import run_dir, write_csv, write_json
 from headbench.stats.compare import fold_table
 
 
-OOF_COLUMNS = ["id", "fold", "seed", "target", "prediction"]
+OOF_COLUMNS = ["id", "split", "fold", "seed", "target", "prediction"]
 
 
-def read_run(d: Path, fold: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def read_run(d: Path, split: int, fold: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """One train stage's outputs, checked: a file edited by hand or copied from another run fails here, naming it."""
     def bad(name, why):
-        return StudyError(f"{d / name}: {why}; re-run its train stage (`dvc repro -f train@{d.parent.name}-{fold}-{seed}`)")
+        return StudyError(f"{d / name}: {why}; re-run its train stage (`dvc repro -f` the stage that writes {d})")
     try:
         oof = pd.read_csv(d / "oof.csv", dtype={"id": str})
         history = pd.read_csv(d / "history.csv")
@@ -29,8 +29,9 @@ def read_run(d: Path, fold: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame,
         raise bad("oof.csv", f"expected the columns {OOF_COLUMNS}, found {list(oof.columns)}")
     if oof.empty or not np.isfinite(pd.to_numeric(oof["prediction"], errors="coerce")).all():
         raise bad("oof.csv", "has no rows or a prediction that is not a finite number")
-    if set(oof["fold"]) != {fold} or set(oof["seed"]) != {seed}:
-        raise bad("oof.csv", f"holds fold(s) {sorted(set(oof['fold']))} and seed(s) {sorted(set(oof['seed']))}, not fold {fold}, seed {seed}")
+    if set(oof["split"]) != {split} or set(oof["fold"]) != {fold} or set(oof["seed"]) != {seed}:
+        raise bad("oof.csv", f"holds split(s) {sorted(set(oof['split']))}, fold(s) {sorted(set(oof['fold']))} and seed(s) "
+                             f"{sorted(set(oof['seed']))}, not split {split}, fold {fold}, seed {seed}")
     try:
         metrics = json.loads((d / "metrics.json").read_text())
         float(metrics["valid_rmse"]), float(metrics["train_seconds"])
@@ -44,15 +45,17 @@ def evaluate_variant(params: Params, variant: str, runs: str | Path, out_dir: st
     spreads, time). Detail for the aggregate stage, plots and MLflow; `dvc exp show` reads only metrics/summary.json."""
     params.variant(variant)
     oofs, histories, run_metrics = [], [], []
-    for seed in params.seeds_of(variant):
-        for fold in params.cv.folds:
-            d = run_dir(runs, variant, fold, seed)
-            if not (d / "oof.csv").is_file():
-                raise StudyError(f"{d}: missing training output for variant {variant!r}, fold {fold}, seed {seed}; run `dvc repro`")
-            oof, history, metrics = read_run(d, fold, seed)
-            oofs.append(oof)
-            histories.append(history.assign(fold=fold, seed=seed))
-            run_metrics.append(metrics)
+    for split in params.splits_of(variant):
+        for seed in params.seeds:
+            for fold in params.cv.folds:
+                d = run_dir(runs, variant, split, fold, seed)
+                if not (d / "oof.csv").is_file():
+                    raise StudyError(f"{d}: missing training output for variant {variant!r}, split {split}, fold {fold}, "
+                                     f"seed {seed}; run `dvc repro`")
+                oof, history, metrics = read_run(d, split, fold, seed)
+                oofs.append(oof)
+                histories.append(history.assign(split=split, fold=fold, seed=seed))
+                run_metrics.append(metrics)
     oof = pd.concat(oofs, ignore_index=True)
     summary = fold_table(oof)
     summary["train_seconds"] = float(sum(m["train_seconds"] for m in run_metrics))

@@ -11,7 +11,9 @@ import pandas as pd
 from headbench.config import FIGURE_KEYS, SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
 from headbench.io import atomic_path, write_csv, write_json, write_text
-from headbench.stats.compare import BETTER, EQUIVALENT, MIN_FOLDS, TOO_FEW, UNDECIDED, WORSE, compare_runs, run_rmse, study_plan
+from headbench.stats.compare import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, WORSE, compare_oof,
+                                     study_design)
+from headbench.stats.verdict import QUESTIONS as QUESTION_TEXT
 
 
 def describe_options(v: Variant) -> str:
@@ -35,19 +37,24 @@ def aa_controls(params: Params) -> list[str]:
 def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per variant (the baseline included) and the paired runs behind each difference."""
     base = params.stats.baseline
-    rmses = {}
+    oofs = {}
     for name in params.variants:
         path = Path(eval_dir) / name / "oof.csv"
         if not path.is_file():
             raise StudyError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
-        rmses[name] = run_rmse(pd.read_csv(path, dtype={"id": str}))
-    deltas, runs = compare_runs(rmses, base, study_plan(params), params.seed_order)
+        oofs[name] = pd.read_csv(path, dtype={"id": str})
+    groups = None
+    if params.data.group_col:
+        from headbench.data.table import load_dataset
+
+        groups = load_dataset(params.data).set_index("id")["group"]
+    deltas, runs = compare_oof(oofs, base, study_design(params), params.splits, groups)
     aa = set(aa_controls(params))
     rows = []
     for name, v in params.variants.items():
         m = json.loads((Path(eval_dir) / name / "summary.json").read_text())
         rows.append({"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
-                     "oof_rmse_std_seeds": m["oof_rmse_std_seeds"], "seeds": m["seeds"], "fold_rmse_std": m["fold_rmse_std"],
+                     "oof_rmse_std_run_sets": m["oof_rmse_std_run_sets"], "run_sets": m["run_sets"], "fold_rmse_std": m["fold_rmse_std"],
                      "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa,
                      **{f"{lap}_seconds": m.get("time_s", {}).get(lap, np.nan) for lap in ("wall", "eval")}})
     table = pd.DataFrame(rows).merge(deltas, on="variant", how="left")
@@ -55,6 +62,7 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
     table.loc[is_base, ["delta", "ci_low", "ci_high"]] = 0.0
     table.loc[is_base, "verdict"] = "baseline"
     table.loc[is_base, ["runs_needed", "negligible"]] = [0, False]
+    table.attrs["question"] = params.stats.question
     return table, runs
 
 
@@ -67,11 +75,12 @@ def aa_warnings(table: pd.DataFrame) -> list[str]:
 def marked_delta(delta: float, verdict: str) -> str:
     """A variant's Δ and verdict in one short cell: Δ RMSE in thousandths with its sign, ``*`` when called (better
     when negative, worse when positive), ``=`` when equivalent (no difference beyond ±margin), ``?`` when there are
-    too few runs for a verdict, no mark while undecided. -31* reads "0.031 lower RMSE than the baseline, called
+    too few runs for a verdict, ``~`` when more runs cannot decide on this many rows (needs more data), no mark while
+    undecided. -31* reads "0.031 lower RMSE than the baseline, called
     better"; +4= reads "0.004 higher, equivalent"; +4 reads "0.004 higher, undecided"."""
     if pd.isna(delta):
         return "?"
-    mark = {BETTER: "*", WORSE: "*", EQUIVALENT: "=", TOO_FEW: "?"}.get(verdict, "")
+    mark = {BETTER: "*", WORSE: "*", EQUIVALENT: "=", TOO_FEW: "?", NEEDS_DATA: "~"}.get(verdict, "")
     return f"{round(1000 * float(delta)):+d}{mark}"
 
 
@@ -81,7 +90,7 @@ def summary_metrics(table: pd.DataFrame) -> dict:
 
     First (plain `dvc exp show` lists metrics in file order), one column per compared variant, named after it: its
     Δ and verdict (`marked_delta`), so a 120-column terminal shows twelve variants' verdicts side by side.
-    Study-wide: ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
+    Study-wide: ``question`` (what the verdicts answer: stats.question), ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
     (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
     runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
     ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its per-comparison interval: delta ± pm).
@@ -92,7 +101,7 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     aa = table.loc[table["aa_control"], "verdict"]
     compared_rows = table[table["verdict"] != "baseline"]
     compared = compared_rows["runs_used"]
-    study = (named(BETTER), named(WORSE), named(EQUIVALENT), ", ".join(aa) if len(aa) else "-",
+    study = (table.attrs.get("question", "-"), named(BETTER), named(WORSE), named(EQUIVALENT), ", ".join(aa) if len(aa) else "-",
              int(compared.min()) if len(compared) and compared.notna().all() else 0)
     out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
     out.update(zip(SUMMARY_KEYS, study, strict=True))
@@ -110,13 +119,14 @@ def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
         out[r.variant] = {"rmse": r6(r.oof_rmse)}
         if r.verdict != "baseline":
             out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict,
-                                  runs=int(r.runs_used), round=int(r.round), runs_needed=int(r.runs_needed))
+                                  runs=int(r.runs_used), round=int(r.round), runs_needed=int(r.runs_needed),
+                                  floor=r6(r.floor))
     return out
 
 
-DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_seeds", "seeds", "runs",
-                  "runs_used", "round", "status", "delta", "se", "df", "ci_low", "ci_high", "verdict", "negligible",
-                  "runs_needed", "train_seconds", "eval_seconds", "wall_seconds"]
+DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_run_sets", "run_sets", "runs",
+                  "runs_used", "round", "status", "delta", "se", "persistent_se", "df", "ci_low", "ci_high", "verdict",
+                  "negligible", "floor", "runs_needed", "train_seconds", "eval_seconds", "wall_seconds"]
 
 
 def detail(table: pd.DataFrame) -> pd.DataFrame:
@@ -140,27 +150,34 @@ def _verdict_cell(r) -> str:
         return f"undecided (open after round {int(r.round)})"
     if r.verdict == UNDECIDED and r.status.endswith("futile"):
         return f"undecided (stopped in round {int(r.round)}: no verdict likely within the budget)"
+    if r.verdict == NEEDS_DATA:
+        return "needs more data"
     return r.verdict
 
 
 def _needed_cell(r, n_folds: int) -> str:
+    if r.verdict == NEEDS_DATA:
+        return f"needs more data: ±{r.floor:.4f} is the floor more runs cannot go below"
     if r.verdict != UNDECIDED:
         return ""
     if r.runs_needed < 0:
-        return "more seeds cannot decide: needs more folds or data"
-    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // max(n_folds, 1)} seeds × {n_folds} folds)"
+        return "more runs are unlikely to decide"
+    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // max(n_folds, 1)} partitions × {n_folds} folds)"
 
 
 def markdown(table: pd.DataFrame, params: Params) -> str:
     st = params.stats
     pct = int(round(st.confidence * 100))
-    adj = {"bonferroni": f"Bonferroni over {len(params.variants) - 1} variants", "none": "unadjusted"}[st.multiplicity]
+    rounds = len(params.splits)
+    adj = {"bonferroni": f"Bonferroni over {len(params.variants) - 1} variants × {rounds} round(s)",
+           "none": f"Bonferroni over {rounds} round(s) only"}[st.multiplicity]
     optimistic = params.train.checkpoint == "best_on_valid"
     rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
-    rounds = len(params.study.round_seeds) + 1
     lines = [
-        f"| variant | head | options | {rmse_head} (mean ± std over seeds) | runs used | round | Δ vs {st.baseline} "
-        f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed | per-fold RMSE | time: runs' wall (training, evaluation) |",
+        f"Question: **{st.question}** ({QUESTION_TEXT[st.question]})",
+        "",
+        f"| variant | head | options | {rmse_head} (mean ± std over partitions × seeds) | runs used | round | Δ vs {st.baseline} "
+        f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed or floor | per-fold RMSE | time: runs' wall (training, evaluation) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.sort_values("oof_rmse").itertuples():
@@ -174,18 +191,22 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
         verdict = "baseline" if r.verdict == "baseline" else _verdict_cell(r)
         needed = "" if r.verdict == "baseline" else _needed_cell(r, len(params.cv.folds))
-        lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_seeds:.4f} (n={r.seeds}) | {runs} "
+        lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_run_sets:.4f} (n={r.run_sets}) | {runs} "
                      f"| {rnd} | {delta} | {verdict} | {needed} | {folds} | {_time(r)} |")
+    persistent = ("the row-sampling term τ²/N (the rows are one sample of their population; more runs do not shrink it)"
+                  if st.question == "new_rows" else
+                  "the corrected repeated-CV overlap term s²/(K−1) (Bouckaert & Frank; more runs do not shrink it)")
     note = [
         "",
-        f"Δ < 0 is better: the mean over a variant's runs of RMSE(variant) − RMSE({st.baseline}) on the same fold and "
-        f"seed. Each interval is a repeated confidence interval: with {adj} and {st.spending} alpha spending over "
-        f"{rounds} round(s), all of them cover their true differences together with probability ≥ {pct}%, however "
-        f"the rounds stopped. Its standard error comes from the variance of the fold means ({st.variance}) with the "
-        "Nadeau-Bengio overlap term. Verdicts: the interval excludes 0 → better / worse; it lies inside "
-        f"±{st.margin:g} → equivalent (also when it excludes 0: a real but negligible difference, marked); "
-        "otherwise undecided. 'Runs needed': further paired runs after which a verdict is likely (80%) at the "
-        f"observed noise. Fewer than {MIN_FOLDS} folds: not enough runs.",
+        f"Δ < 0 is better (lower RMSE): the mean over units (one fold of one partition) of RMSE(variant) − RMSE({st.baseline}) "
+        f"on the fold's rows, with the same run seed on both sides. Each round is a fresh {params.cv.n_folds}-fold partition. "
+        f"Each interval is a t interval at the variant's own variance and degrees of freedom, plus {persistent}. With {adj}, "
+        f"all intervals cover their true differences together with probability ≥ {pct}%, however the rounds stopped. "
+        "Verdicts: the interval excludes 0 → better / worse; it lies inside "
+        f"±{st.margin:g} → equivalent (also when it excludes 0: a real but negligible difference, marked); otherwise "
+        "undecided, with the further runs after which a verdict is likely (80%), or **needs more data** where the part "
+        "of the interval that runs cannot shrink (its floor) reaches the margin. "
+        f"Fewer than {MIN_UNITS} units: not enough runs.",
     ]
     if table["aa_control"].any():
         note.append("Rows marked (A/A) train the baseline's recipe with other seeds: their Δ is pure noise, the study's noise floor.")
@@ -194,6 +215,14 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
                     "on the very rows it is scored on.")
     note += aa_warnings(table)
     return "\n".join(lines) + "\n" + "\n".join(note) + "\n"
+
+
+def _plot_verdict(r) -> str:
+    if r.verdict == NEEDS_DATA:
+        return f"needs more data (floor ±{r.floor:.3f})"
+    if r.verdict == UNDECIDED:
+        return f"undecided, ~{int(r.runs_needed)} more runs" if r.runs_needed > 0 else "undecided"
+    return str(r.verdict)
 
 
 def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir: str | Path, confidence: float,
@@ -223,14 +252,18 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
         pos = dict(zip(t["variant"], y))
         r = runs[runs["variant"].isin(pos)]
         jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(r))
-        ax.scatter(r["delta"], r["variant"].map(pos) + jitter, s=10, color="tab:blue", alpha=0.5, label="one paired run (fold × seed)")
+        ax.scatter(r["delta"], r["variant"].map(pos) + jitter, s=10, color="tab:blue", alpha=0.5, label="one paired run (partition × fold × seed)")
     colors = t["verdict"].map({BETTER: "tab:green", WORSE: "tab:red", EQUIVALENT: "tab:blue"}).fillna("tab:gray")
     ax.scatter(t["delta"], y, c=colors, marker="D", zorder=3, label="mean over runs")
     ax.axvline(0, color="black", lw=0.8)
     for edge in (-margin, margin):
         ax.axvline(edge, color="tab:blue", lw=0.8, ls=":")
     ax.set_ylim(-0.6, len(t) - 0.4)
-    ax.set_yticks(y, [f"{v}  (A/A noise floor)" if aa else v for v, aa in zip(t["variant"], t["aa_control"])])
+    ax.set_yticks(y, [f"{r.variant}{'  (A/A noise floor)' if r.aa_control else ''}  [{int(r.runs_used)} runs]" for r in t.itertuples()])
+    for r, yy in zip(t.itertuples(), y):
+        ax.annotate(_plot_verdict(r), (1.01, yy), xycoords=("axes fraction", "data"), va="center", fontsize=7)
+    question = table.attrs.get("question", "")
+    ax.set_title(f"question: {question} ({QUESTION_TEXT.get(question, '')})", fontsize=8)
     for tick, aa in zip(ax.get_yticklabels(), t["aa_control"]):
         if aa:
             tick.set_fontweight("bold")

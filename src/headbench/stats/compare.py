@@ -1,9 +1,9 @@
-"""RMSE per fold and seed, and every variant's verdict against the baseline.
+"""From out-of-fold predictions to every variant's verdict against the baseline.
 
-The unit of replication is a training run (a fold x seed). A variant's run and the baseline's run on the same
-fold and seed are paired; their RMSE difference on that fold's rows is one observation. The study's paired
-differences, arranged by fold and by seed in round order, go to headbench.stats.sequential, which replays the
-adaptive design's looks and reads each verdict from one repeated confidence interval.
+A run is one (split, fold, seed). A variant's run and the baseline's run on the same unit (split, fold) and seed
+share their run seed; their RMSE difference on the fold's rows is one paired run, and a unit's paired difference
+is the mean over its seeds. The row influences of each run set (split, seed) give the row term. Both go to
+headbench.stats.verdict, which replays the adaptive rounds and reads each verdict.
 """
 from __future__ import annotations
 
@@ -11,96 +11,116 @@ import numpy as np
 import pandas as pd
 
 from headbench.stats.scoring import rmse
-from headbench.stats.sequential import (BETTER, EQUIVALENT, MIN_FOLDS, TOO_FEW, UNDECIDED, VERDICTS, WORSE, Plan, run,
-                                  runs_needed)
+from headbench.stats.verdict import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, VERDICTS, WORSE, Design,
+                                     influence, replay, row_covariance)
 
-__all__ = ["BETTER", "WORSE", "EQUIVALENT", "UNDECIDED", "TOO_FEW", "MIN_FOLDS", "compare_runs", "fold_table",
-           "paired_runs", "run_rmse", "study_plan"]
+__all__ = ["BETTER", "WORSE", "EQUIVALENT", "UNDECIDED", "NEEDS_DATA", "TOO_FEW", "MIN_UNITS", "compare_oof", "fold_table",
+           "paired_runs", "run_rmse", "study_design"]
 
-
+RUN = ["split", "fold", "seed"]
 
 
 def fold_table(oof: pd.DataFrame) -> dict:
-    """OOF RMSE per seed (over all rows), per-fold RMSE, and their means and spreads."""
-    per_seed, per_fold = {}, {}
-    for seed, g in oof.groupby("seed"):
-        per_seed[int(seed)] = rmse(g["prediction"], g["target"])
+    """OOF RMSE per run set (a split and seed, over the rows it scored), per-fold RMSE, and their means and spreads."""
+    per_set, per_fold = {}, {}
+    for (split, seed), g in oof.groupby(["split", "seed"]):
+        per_set[f"{int(split)}-{int(seed)}"] = rmse(g["prediction"], g["target"])
         for fold, f in g.groupby("fold"):
             per_fold.setdefault(int(fold), []).append(rmse(f["prediction"], f["target"]))
     fold_means = {f: float(np.mean(v)) for f, v in sorted(per_fold.items())}
-    seeds = np.array(list(per_seed.values()))
+    sets = np.array(list(per_set.values()))
     return {
-        "oof_rmse": float(seeds.mean()),
-        "oof_rmse_std_seeds": float(seeds.std(ddof=1)) if len(seeds) > 1 else 0.0,
-        "oof_rmse_per_seed": {str(k): v for k, v in per_seed.items()},
+        "oof_rmse": float(sets.mean()),
+        "oof_rmse_std_run_sets": float(sets.std(ddof=1)) if len(sets) > 1 else 0.0,
+        "oof_rmse_per_run_set": per_set,
         "fold_rmse": {str(k): v for k, v in fold_means.items()},
         "fold_rmse_mean": float(np.mean(list(fold_means.values()))),
         "fold_rmse_std": float(np.std(list(fold_means.values()), ddof=1)) if len(fold_means) > 1 else 0.0,
-        "rows": int(oof.groupby("seed").size().iloc[0]),
-        "seeds": len(per_seed),
+        "rows": int(oof.groupby(["split", "seed"]).size().iloc[0]),
+        "run_sets": len(per_set),
     }
 
 
 def run_rmse(oof: pd.DataFrame) -> pd.Series:
-    """RMSE of every run, indexed by (fold, seed)."""
+    """RMSE of every run, indexed by (split, fold, seed)."""
     sq = (oof["prediction"] - oof["target"]) ** 2
-    return np.sqrt(sq.groupby([oof["fold"], oof["seed"]]).mean()).rename("rmse")
+    return np.sqrt(sq.groupby([oof[c] for c in RUN]).mean()).rename("rmse")
 
 
 def paired_runs(rmse_v: pd.Series, rmse_b: pd.Series) -> pd.DataFrame:
-    """One row per (fold, seed) that both sides ran: each side's run RMSE (see run_rmse) and their difference."""
+    """One row per (split, fold, seed) that both sides ran: each side's run RMSE and their difference."""
     runs = pd.concat({"variant": rmse_v, "baseline": rmse_b}, axis=1).dropna()
     return runs.assign(delta=runs["variant"] - runs["baseline"]).reset_index()
 
 
-
-def study_plan(params) -> Plan:
-    """The design params.yaml freezes: one look per round, Bonferroni over the compared variants."""
+def study_design(params) -> Design:
+    """The design params.yaml freezes: the question, one look per partition, Bonferroni over variants and rounds."""
     st = params.stats
-    return Plan(alpha=1 - st.confidence, m=max(len(params.variants) - 1, 1),
-                seeds_per_look=tuple(len(params.seeds) + r for r in range(len(params.study.round_seeds) + 1)),
-                n_folds=len(params.cv.folds), rho=1 / params.cv.n_folds, margin=st.margin, fold_share=st.fold_share,
-                spending=st.spending, variance=st.variance, multiplicity=st.multiplicity, futility=st.futility)
+    return Design(alpha=1 - st.confidence, m=max(len(params.variants) - 1, 1), looks=len(params.splits),
+                  folds=len(params.cv.folds), n_folds=params.cv.n_folds, margin=st.margin, question=st.question,
+                  multiplicity=st.multiplicity, futility=st.futility)
 
 
-def compare_runs(rmses: dict[str, pd.Series], baseline: str, plan: Plan, seed_order: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every variant against ``baseline`` from run RMSEs indexed by (fold, seed): a table (one row a variant) and
-    the paired runs behind it. ``seed_order``: the study's seeds, round 1's first; ``plan.seeds_per_look`` says
-    how many of them each look uses."""
-    names = [n for n in rmses if n != baseline]
-    folds = sorted({int(f) for f, _ in rmses[baseline].index})
-    runs, cube = [], np.full((len(names), max(len(folds), 1), len(seed_order)), np.nan)
+def _row_influences(oof_v: pd.DataFrame, oof_b: pd.DataFrame, run_sets: list[tuple[int, int]]) -> pd.DataFrame:
+    """ψ per row (index: id) and run set (columns), NaN where the run set did not score the row."""
+    cols = {}
+    for split, seed in run_sets:
+        pick = lambda o: o[(o["split"] == split) & (o["seed"] == seed)].set_index("id")  # noqa: E731
+        v, b = pick(oof_v), pick(oof_b)
+        common = v.index.intersection(b.index)
+        if len(common) < 2:
+            continue
+        sq_v = ((v.loc[common, "prediction"] - v.loc[common, "target"]) ** 2).to_numpy()
+        sq_b = ((b.loc[common, "prediction"] - b.loc[common, "target"]) ** 2).to_numpy()
+        cols[(split, seed)] = pd.Series(influence(sq_v, sq_b), index=common)
+    return pd.DataFrame(cols)
+
+
+def compare_oof(oofs: dict[str, pd.DataFrame], baseline: str, design: Design, splits: list[int],
+                groups: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant against ``baseline`` from out-of-fold predictions (columns id, split, fold, seed, target,
+    prediction): a table (one row a variant) and the paired runs behind it. ``splits``: the study's partitions in
+    round order. ``groups``: each id's group (data.group_col), which clusters the row term."""
+    names = [n for n in oofs if n != baseline]
+    folds = sorted({int(f) for f in oofs[baseline]["fold"]})
+    seeds = sorted({int(s) for s in oofs[baseline]["seed"]})
+    run_sets = [(p, s) for p in splits for s in seeds]
+    part = np.array([splits.index(p) for p, _ in run_sets])
+    units = np.full((len(names), len(splits), max(len(folds), 1)), np.nan)
+    cov = np.full((len(names), len(run_sets), len(run_sets)), np.nan)
+    runs = []
+    base_rmse = run_rmse(oofs[baseline])
     for i, name in enumerate(names):
-        pr = paired_runs(rmses[name], rmses[baseline])
+        pr = paired_runs(run_rmse(oofs[name]), base_rmse)
         runs.append(pr.assign(variant=name))
-        for r in pr.itertuples():
-            if int(r.fold) in folds and int(r.seed) in seed_order:
-                cube[i, folds.index(int(r.fold)), seed_order.index(int(r.seed))] = r.delta
-    out = run(plan, cube)  # a variant without the runs of its next look stays open there
-    need = runs_needed(plan, out)
+        for (split, fold), d in pr.groupby(["split", "fold"])["delta"].mean().items():
+            if int(split) in splits and int(fold) in folds:
+                units[i, splits.index(int(split)), folds.index(int(fold))] = d
+        psi = _row_influences(oofs[name], oofs[baseline], run_sets)
+        if psi.shape[1]:
+            g = None if groups is None else groups.reindex(psi.index).to_numpy()
+            c = row_covariance(psi.to_numpy().T, g)
+            at = [run_sets.index(k) for k in psi.columns]
+            cov[i][np.ix_(at, at)] = c
+    out = replay(design, units, cov, part)
     f = out.final
-    looks_seen = np.array([_looks_with_runs(plan, cube[i]) for i in range(len(names))], dtype=int)
     rows = []
     for i, name in enumerate(names):
-        code = int(f.code[i])
+        verdict = VERDICTS[int(f.code[i])]
         stopped = int(out.stop[i])
-        verdict = VERDICTS[code]
         status = ("stopped early: futile" if out.futile[i] else "stopped") if stopped >= 0 else \
-                 ("open" if looks_seen[i] < plan.looks else "stopped")
-        rows.append({"variant": name, "delta": _f(f.delta[i]), "runs": int(np.isfinite(cube[i]).sum()),
-                     "runs_used": int(out.seeds[i]) * len(folds), "round": (stopped if stopped >= 0 else looks_seen[i] - 1) + 1,
-                     "status": status, "se": _f(f.se[i]), "df": _f(f.df[i]), "ci_low": _f(f.low[i]),
-                     "ci_high": _f(f.high[i]), "verdict": verdict,
+                 ("open" if out.seen[i] < design.looks else "stopped")
+        used = int(f.n[i]) if np.isfinite(f.delta[i]) else int(np.isfinite(units[i]).sum())
+        rows.append({"variant": name, "delta": _f(f.delta[i]), "runs": int((runs[i]["delta"]).notna().sum()),
+                     "runs_used": used * len(seeds),
+                     "round": (stopped if stopped >= 0 else max(int(out.seen[i]) - 1, 0)) + 1,
+                     "status": status, "se": _f(f.se[i]), "persistent_se": _f(np.sqrt(f.persistent[i])), "df": _f(f.df[i]), "ci_low": _f(f.low[i]), "ci_high": _f(f.high[i]), "verdict": verdict,
                      "negligible": bool(verdict == EQUIVALENT and (f.low[i] > 0 or f.high[i] < 0)),
-                     "runs_needed": int(need[i]) if verdict == UNDECIDED else 0})
-    table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "runs_used", "round", "status", "se", "df", "ci_low",
-                                        "ci_high", "verdict", "negligible", "runs_needed"])
+                     "floor": _f(out.floor[i]),
+                     "runs_needed": int(out.runs_needed[i]) * len(seeds) if verdict == UNDECIDED else 0})
+    table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "runs_used", "round", "status", "se", "persistent_se", "df",
+                                        "ci_low", "ci_high", "verdict", "negligible", "floor", "runs_needed"])
     return table, (pd.concat(runs, ignore_index=True) if runs else pd.DataFrame())
-
-
-def _looks_with_runs(plan: Plan, deltas: np.ndarray) -> int:
-    """How many of the plan's looks this variant has every run for."""
-    return sum(1 for s in plan.seeds_per_look if s <= deltas.shape[-1] and np.isfinite(deltas[:, :s]).all())
 
 
 def _f(x) -> float:

@@ -1,6 +1,7 @@
 """The adaptive study's bookkeeping: which variants are still open, and the next round written into params.yaml.
 
-A round adds one seed on every fold to each open variant and to the baseline. It is written to `study.more`
+A round trains each open variant and the baseline on a fresh partition (the next of `study.split_seeds`), every
+fold of `cv.folds` with every seed of `seeds`. It is written to `study.more`
 (an edit of those lines of params.yaml alone), so the plan is visible in params and `dvc repro` trains exactly
 those runs (dvc.yaml's `train_more` stages) and rebuilds the table from them.
 """
@@ -27,15 +28,16 @@ def open_variants(detail: str | Path) -> list[str]:
 
 
 def next_round(params: Params) -> tuple[int, int | None]:
-    """(the round the study is in, the seed of the next one or None when the budget is spent)."""
+    """(the round the study is in, the split seed of the next one or None when the budget is spent)."""
     used = {s for _, s in params.study.more}
-    done = sum(1 for s in params.study.round_seeds if s in used)
-    rounds = params.study.round_seeds
+    done = sum(1 for s in params.study.split_seeds if s in used)
+    rounds = params.study.split_seeds
     return done + 1, (rounds[done] if done < len(rounds) else None)
 
 
 def add_round(params_path: str | Path, variants: list[str]) -> int | None:
-    """Give ``variants`` and the baseline the next round's seed in params.yaml; returns the seed (None: no round left).
+    """Give ``variants`` and the baseline the next round's partition in params.yaml; returns its split seed (None: no
+    round left).
 
     Only the `study.more` lines change (one run a line); every other byte of the user's file stays, and the new
     file must parse before it replaces the old one."""
@@ -58,7 +60,7 @@ def add_round(params_path: str | Path, variants: list[str]) -> int | None:
     runs = [*params.study.more, *((v, seed) for v in [params.stats.baseline, *variants])]
     col = max(lines[at].find("#"), len(indent) + 6)  # the comment keeps its column
     block = [(f"{indent}more:".ljust(col) + comment).rstrip() + "\n"]
-    block += [f"{indent}  - {{variant: {v}, seed: {s}}}\n" for v, s in runs]
+    block += [f"{indent}  - {{variant: {v}, split: {s}}}\n" for v, s in runs]
     with atomic_path(path) as tmp:
         tmp.write_text("".join(lines[:at] + block + lines[end:]), encoding="utf-8")
         load_params(tmp)  # the new plan must parse before it replaces the user's file
