@@ -62,6 +62,13 @@ def test_dvc_exp_style_float_is_read_as_number(tmp_path):
         (("paths", "summary"), "/tmp/summary.json", "paths.summary"),
         (("paths", "reprot"), "reports/x.md", "paths"),
         (("demo", "rows"), "many", "demo.rows"),
+        (("train", "ema"), 1.0, "train.ema"),
+        (("train", "ema"), -0.5, "train.ema"),
+        (("stats", "question"), "new_stuff", "stats.question"),
+        (("stats", "variance"), "moderated", "stats"),          # a key of the design before partitions
+        (("study", "split_seeds"), [42, 43], "study.split_seeds"),  # cv.seed's partition again is no fresh one
+        (("study", "round_seeds"), [43], "study"),
+        (("study", "more"), [{"variant": "max", "seed": 43}], "study.more[0]"),
     ],
 )
 def test_bad_param_names_its_key(raw, path, value, key):
@@ -117,3 +124,9 @@ def test_combined_variant_is_one_line(raw):
 def test_missing_params_file(tmp_path):
     with pytest.raises(ParamError, match="params file not found"):
         load_params(tmp_path / "nope.yaml")
+
+
+def test_ema_with_resume_is_refused_naming_both(raw):
+    raw["train"].update(ema=0.98, resume=True)
+    with pytest.raises(ParamError, match=r"`train.ema` cannot be combined with train.resume"):
+        parse(raw)

@@ -24,7 +24,7 @@ MAKE_SUMMARY = textwrap.dedent("""\
     sign = 1 if p.train.lr > 1e-4 else -1  # the experiment turns every verdict round
     rows = [dict(variant=v, oof_rmse=0.6, delta=0.0 if v == p.stats.baseline else sign * 0.0994, ci_low=0.0, ci_high=0.0,
                  verdict="baseline" if v == p.stats.baseline else "worse" if sign > 0 else "better", runs=3,
-                 runs_used=3, round=1, runs_needed=0, aa_control=v == "aa") for v in p.variants]
+                 runs_used=3, round=1, runs_needed=0, floor=0.0, aa_control=v == "aa") for v in p.variants]
     write_json("metrics/summary.json", summary_metrics(pd.DataFrame(rows)))
 """)
 

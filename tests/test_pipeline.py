@@ -282,18 +282,18 @@ def test_exp_show_has_few_columns_with_every_variants_delta_and_verdict(repo, ex
     header, *rows = list(csv.reader(io.StringIO(sh("dvc exp show --csv --no-pager", root))))
     variants = ["baseline", "baseline_aa", "conv1d_llrd"]
     metrics = metric_columns(header, root)
-    assert len(metrics) <= 6 + 4 * len(variants), metrics
+    assert len(metrics) <= 7 + 4 * len(variants), metrics
     short = [m.removeprefix("metrics/summary.json:") for m in metrics]
     for v in variants[1:]:  # the variant's own column is its Δ and verdict (e.g. -31*), beside its figures
         assert {v, f"delta.{v}", f"pm.{v}", f"rmse.{v}"} <= set(short)
-    assert {"better", "worse", "equivalent", "aa_verdict", "runs", "rmse.baseline"} <= set(short)
+    assert {"question", "better", "worse", "equivalent", "aa_verdict", "runs", "rmse.baseline"} <= set(short)
     col = lambda name: metrics[short.index(name)]
     exp_row = next(r for r in rows if experiment in (r[0], r[1]))
     workspace = next(r for r in rows if r[1] == "workspace")
     for r in (exp_row, workspace):
         assert float(r[header.index(col("rmse.baseline"))]) > 0
         cell, delta = r[header.index(col("baseline_aa"))], float(r[header.index(col("delta.baseline_aa"))])
-        assert re.fullmatch(r"[+-]\d+[*=]?", cell) and int(cell.rstrip("*=")) == round(1000 * delta)
+        assert re.fullmatch(r"[+-]\d+[*=~]?", cell) and int(cell.rstrip("*=~")) == round(1000 * delta)
         assert cell.endswith("*") == (r[header.index(col("aa_verdict"))] in ("better", "worse"))
     assert float(exp_row[next(i for i, h in enumerate(header) if h.endswith("variants.conv1d_llrd.llrd"))]) == 0.8
     # `dvc metrics diff` names one variant and figure per line, nothing per fold or seed

@@ -228,3 +228,22 @@ def test_callbacks_hear_every_step_and_every_evaluation_in_order(tiny_models, de
     for kind, s in heard:  # an evaluation comes right after the step it evaluates
         if kind == "eval":
             assert heard[heard.index((kind, s)) - 1] == ("step", s)
+
+
+def test_ema_scores_the_moving_average_of_the_weights_and_leaves_training_alone(tiny_models, demo_csv):
+    """train.ema: after two steps the scored weights are 0.9 * w1 + 0.1 * w2 (the first update copies w1), where w1
+    and w2 are the weights of plain runs of one and two steps on the same seed (constant schedule, no warm-up)."""
+    tiny = tiny_models("bert")
+    common = dict(scheduler="constant", warmup_ratio=0.0, eval_every=100)
+    w1 = run(tiny, demo_csv, max_steps=1, **common).state
+    plain = run(tiny, demo_csv, max_steps=2, **common)
+    ema = run(tiny, demo_csv, max_steps=2, ema=0.9, **common)
+    assert ema.history[0]["train_loss"] == plain.history[0]["train_loss"]   # the average does not steer training
+    changed = [k for k in w1 if w1[k].is_floating_point() and not torch.equal(w1[k], plain.state[k])]
+    assert changed
+    for k in changed:
+        torch.testing.assert_close(ema.state[k], 0.9 * w1[k] + 0.1 * plain.state[k])
+    assert not np.allclose(ema.predictions, plain.predictions)
+    assert ema.valid_rmse == pytest.approx(rmse(ema.predictions, data(tiny, demo_csv)[4]))
+    same = run(tiny, demo_csv, max_steps=2, ema=0.0, **common)   # decay 0: the average is the last weights
+    np.testing.assert_allclose(same.predictions, plain.predictions, rtol=1e-6)

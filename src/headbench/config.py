@@ -116,6 +116,7 @@ class TrainParams:
     num_threads: int | None
     save_checkpoint: bool
     resume: bool
+    ema: float | None = None   # decay of an exponential moving average of the weights, scored as the run's model
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,17 @@ def parse_train(raw: dict) -> TrainParams:
         num_threads=_num(g("num_threads"), "train.num_threads", int, lo=1, allow_none=True),
         save_checkpoint=_bool(g("save_checkpoint"), "train.save_checkpoint"),
         resume=_bool(g("resume"), "train.resume"),
+        ema=_ema(g("ema"), g("resume")),
     )
+
+
+def _ema(value, resume) -> float | None:
+    decay = _num(value, "train.ema", float, lo=0, allow_none=True)
+    if decay is not None:
+        _require(decay < 1, "train.ema", f"must be a decay below 1 (or null: off), got {value!r}")
+        _require(resume is not True, "train.ema", "cannot be combined with train.resume: the average is not saved at "
+                 "epoch ends, so a resumed run would restart it")
+    return decay
 
 
 def parse_variant(name: str, v: Any) -> Variant:

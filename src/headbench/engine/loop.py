@@ -98,6 +98,10 @@ def train(
     batches = LengthGroupedBatches(ds.lengths, tp.batch_size, generator)
     loader = make_loader(ds, tokenizer, batches, tp.pad_to_multiple_of, pin_memory=device.type == "cuda")
     evals = Evaluations(keep_best_state=tp.checkpoint == "best_on_valid")
+    # train.ema: the run is scored and saved as an exponential moving average of its weights (torch's AveragedModel)
+    averaged = None if tp.ema is None else torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(tp.ema), use_buffers=False)
+    scored = model if averaged is None else averaged.module
 
     step, start_epoch = 0, 0
     resume_dir = Path(resume_dir) if (resume_dir and tp.resume) else None
@@ -106,10 +110,10 @@ def train(
         print(f"[{label}] resumed from {resume_dir} at epoch {start_epoch}, step {step}")
 
     def evaluate(epoch: int, train_loss: float, samples_per_s: float) -> None:
-        pred = predict(model, tokenizer, valid_ids, tp.eval_batch_size, device, precision, tp.pad_to_multiple_of)
+        pred = predict(scored, tokenizer, valid_ids, tp.eval_batch_size, device, precision, tp.pad_to_multiple_of)
         row = {"step": step, "epoch": epoch, "train_loss": train_loss, "valid_rmse": rmse(pred, valid_y),
                "lr": _encoder_lr(optimizer), "samples_per_s": samples_per_s}
-        evals.add(row, pred, model)
+        evals.add(row, pred, scored)
         events.on_eval(row)
 
     bar = tqdm(total=total, initial=step, desc=label or "train", unit="step", dynamic_ncols=True, mininterval=1.0)
@@ -145,6 +149,8 @@ def train(
             scaler.update()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            if averaged is not None:
+                averaged.update_parameters(model)
             step += 1
             events.on_step_end(step)
             elapsed = time.perf_counter() - t0
@@ -173,7 +179,7 @@ def train(
     if evals.keep_best_state:
         valid_rmse, predictions, state = evals.best_rmse, evals.best_pred, evals.best_state
     else:
-        valid_rmse, predictions, state = final_rmse, evals.last_pred, cpu_state(model)
+        valid_rmse, predictions, state = final_rmse, evals.last_pred, cpu_state(scored)
     return TrainResult(
         valid_rmse=valid_rmse, predictions=predictions, state=state, best_rmse=evals.best_rmse, best_step=evals.best_step,
         final_rmse=final_rmse, history=evals.history,
