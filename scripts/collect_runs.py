@@ -23,52 +23,64 @@ from headbench.config import load_params
 from headbench.data.table import load_dataset
 from headbench.stats.compare import compare_oof, study_design
 
-ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-ap.add_argument("dest", type=Path)
-ap.add_argument("sources", type=Path, nargs="*", help="checkouts whose runs/ to copy from")
-args = ap.parse_args()
 
-params = load_params(args.dest / "params.yaml")
-runs = args.dest / "runs"
-copied = 0
-for src in args.sources:
-    for d in sorted((src / params.paths.runs).glob("*/split*-fold*-seed*")):
-        if not (d / "metrics.json").is_file() or d.parent.name not in params.variants:
-            continue
-        out = runs / d.parent.name / d.name
-        if (out / "metrics.json").is_file():
-            if not (out / "model.json").is_file():  # runs committed before model.json was kept
-                shutil.copy(d / "model.json", out / "model.json")
-            continue
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("metrics.json", "history.csv", "model.json"):
-            shutil.copy(d / name, out / name)
-        pd.read_csv(d / "oof.csv", dtype={"id": str}).drop(columns=["target"]).to_csv(out / "oof.csv", index=False)
-        copied += 1
-print(f"copied {copied} new runs into {runs}")
+def copy_runs(dest: Path, sources: list[Path]) -> int:
+    """Each finished run of ``sources``' runs/ not yet in DEST/runs/, without the target column; how many."""
+    params = load_params(dest / "params.yaml")
+    copied = 0
+    for src in sources:
+        for d in sorted((src / params.paths.runs).glob("*/split*-fold*-seed*")):
+            out = dest / "runs" / d.parent.name / d.name
+            if not (d / "metrics.json").is_file() or d.parent.name not in params.variants or (out / "metrics.json").is_file():
+                continue
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ("metrics.json", "history.csv", "model.json"):
+                shutil.copy(d / name, out / name)
+            pd.read_csv(d / "oof.csv", dtype={"id": str}).drop(columns=["target"]).to_csv(out / "oof.csv", index=False)
+            copied += 1
+    return copied
 
-data = load_dataset(params.data)
-target = pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"])  # as the train stage wrote it
-oofs = {}
-for v in params.variants:
-    files = sorted((runs / v).glob("split*-fold*-seed*/oof.csv"))
-    if files:
-        oof = pd.concat([pd.read_csv(f, dtype={"id": str}) for f in files], ignore_index=True)
-        oofs[v] = oof.assign(target=target.loc[oof["id"]].to_numpy())[["id", "split", "fold", "seed", "target", "prediction"]]
-if params.stats.baseline not in oofs:
-    raise SystemExit(f"{runs}: no finished run of the baseline yet")
-groups = data.set_index("id")["group"] if "group" in data else None
-table, paired = compare_oof(oofs, params.stats.baseline, study_design(params), params.splits, groups)
-paired.to_csv(args.dest / "paired_runs.csv", index=False)
-table.to_csv(args.dest / "comparison.csv", index=False)
-lines = [f"Question: {params.stats.question}", "",
-         f"| variant | runs | runs used | round | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin ±{params.stats.margin:g}) | status | runs needed or floor |",
-         "|---|---|---|---|---|---|---|---|"]
-for r in table.itertuples():
-    ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else ("—" if pd.isna(r.delta) else f"{r.delta:+.4f}")
-    need = f"floor ±{r.floor:.4f}" if r.verdict == "needs more data" else \
-        "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
-    rnd = r.round if r.runs else "—"
-    lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
-(args.dest / "comparison.md").write_text("\n".join(lines) + "\n")
-print("\n".join(lines))
+
+def committed_oofs(dest: Path) -> tuple:
+    """(params, data, {variant: out-of-fold predictions of its committed runs, the target rejoined by id})."""
+    params = load_params(dest / "params.yaml")
+    data = load_dataset(params.data)
+    target = pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"])  # as the train stage wrote it
+    oofs = {}
+    for v in params.variants:
+        files = sorted((dest / "runs" / v).glob("split*-fold*-seed*/oof.csv"))
+        if files:
+            oof = pd.concat([pd.read_csv(f, dtype={"id": str}) for f in files], ignore_index=True)
+            oofs[v] = oof.assign(target=target.loc[oof["id"]].to_numpy())[["id", "split", "fold", "seed", "target", "prediction"]]
+    return params, data, oofs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dest", type=Path)
+    ap.add_argument("sources", type=Path, nargs="*", help="checkouts whose runs/ to copy from")
+    args = ap.parse_args()
+    print(f"copied {copy_runs(args.dest, args.sources)} new runs into {args.dest / 'runs'}")
+    params, data, oofs = committed_oofs(args.dest)
+    if params.stats.baseline not in oofs:
+        raise SystemExit(f"{args.dest / 'runs'}: no finished run of the baseline yet")
+    groups = data.set_index("id")["group"] if "group" in data else None
+    table, paired = compare_oof(oofs, params.stats.baseline, study_design(params), params.splits, groups)
+    paired.to_csv(args.dest / "paired_runs.csv", index=False)
+    table.to_csv(args.dest / "comparison.csv", index=False)
+    lines = [f"Question: {params.stats.question}", "",
+             f"| variant | runs | runs used | round | Δ [{params.stats.confidence:.0%} simultaneous] | verdict (margin "
+             f"±{params.stats.margin:g}) | status | runs needed or floor |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else ("—" if pd.isna(r.delta) else f"{r.delta:+.4f}")
+        need = f"floor ±{r.floor:.4f}" if r.verdict == "needs more data" else \
+            "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
+        rnd = r.round if r.runs else "—"
+        lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
+    (args.dest / "comparison.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -255,18 +255,17 @@ def judge_new(setup, pool, margin, question, studies_rng, *, shared=False, row_t
 def judge_today(setup, pool, margin, studies_rng):
     """Today's design before this one (headbench.stats.sequential) on the shared pool: one partition, seeds
     42, 43, 44 on the same folds, moderated variance, overlap term, Pocock spending."""
-    from headbench.stats.sequential import VERDICTS as OLD, Plan, run
+    from headbench.stats.sequential import Plan, run   # its verdict codes are headbench.stats.verdict's
 
     plan = Plan(alpha=setup.alpha, m=len(VARIANTS) - 1, seeds_per_look=tuple(range(1, setup.shared_seeds + 1)),
                 n_folds=K, rho=1 / K, margin=margin)
-    remap = np.array([CODE[v] for v in OLD])
     out = {"code": [], "low": [], "high": [], "runs": []}
     for d in range(setup.draws):
         units = pool["shared_units"][d]                                     # [V, Ps, S, K]
         pick = studies_rng.integers(0, units.shape[1], setup.studies)
         cube = units[:, pick].transpose(1, 0, 3, 2)[:, 1:]                  # [n, V-1, K, S]
         o = run(plan, cube)
-        out["code"].append(remap[o.final.code])
+        out["code"].append(o.final.code)
         out["low"].append(o.final.low)
         out["high"].append(o.final.high)
         out["runs"].append(K * o.seeds)

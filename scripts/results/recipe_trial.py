@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 
-from headbench.config import load_params  # noqa: E402
-from headbench.data.table import load_dataset  # noqa: E402
+from collect_runs import committed_oofs, copy_runs  # noqa: E402
 from headbench.stats.compare import run_rmse  # noqa: E402
 
 TRIAL = ROOT / "docs" / "results" / "recipe_trial"
@@ -35,37 +33,14 @@ ARMS = ("plain", "ema")
 GAIN, MARGIN = 0.20, 0.01
 
 
-def copy_runs(arm: str, clone: Path) -> int:
-    params = load_params(TRIAL / arm / "params.yaml")
-    copied = 0
-    for d in sorted((clone / params.paths.runs).glob("*/split*-fold*-seed*")):
-        out = TRIAL / arm / "runs" / d.parent.name / d.name
-        if not (d / "metrics.json").is_file() or (out / "metrics.json").is_file():
-            continue
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("metrics.json", "history.csv", "model.json"):
-            shutil.copy(d / name, out / name)
-        pd.read_csv(d / "oof.csv", dtype={"id": str}).drop(columns=["target"]).to_csv(out / "oof.csv", index=False)
-        copied += 1
-    return copied
-
-
 def arm_figures(arm: str) -> dict:
-    params = load_params(TRIAL / arm / "params.yaml")
-    data = load_dataset(params.data)
-    target = pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"])
-    oofs, seconds = {}, []
-    for v in ("baseline", "aa"):
-        files = sorted((TRIAL / arm / "runs" / v).glob("split*-fold*-seed*/oof.csv"))
-        if not files:
-            return {"arm": arm, "pairs": 0}
-        oof = pd.concat([pd.read_csv(f, dtype={"id": str}) for f in files], ignore_index=True)
-        oofs[v] = oof.assign(target=target.loc[oof["id"]].to_numpy())
-        seconds += [json.loads((f.parent / "metrics.json").read_text())["time_wall_s"] for f in files]
+    params, _, oofs = committed_oofs(TRIAL / arm)
+    if set(oofs) != {"baseline", "aa"}:
+        return {"arm": arm, "pairs": 0}
+    seconds = [json.loads(f.read_text())["time_wall_s"] for f in (TRIAL / arm / "runs").glob("*/split*/metrics.json")]
     pairs = pd.concat({"aa": run_rmse(oofs["aa"]), "baseline": run_rmse(oofs["baseline"])}, axis=1).dropna()
     d = pairs["aa"] - pairs["baseline"]
-    base = oofs["baseline"]
-    whole = base.groupby("split").filter(lambda g: g["fold"].nunique() == params.cv.n_folds)
+    whole = oofs["baseline"].groupby("split").filter(lambda g: g["fold"].nunique() == params.cv.n_folds)
     oof_rmse = [float(np.sqrt(((g.prediction - g.target) ** 2).mean())) for _, g in whole.groupby("split")]
     sd = float(d.std(ddof=1)) if len(d) > 1 else float("nan")
     time_per_run = float(np.median(seconds))
@@ -94,7 +69,7 @@ def main():
     ap.add_argument("clones", type=Path, nargs="*", help="the plain arm's clone, then the ema arm's")
     args = ap.parse_args()
     for arm, clone in zip(ARMS, args.clones):
-        print(f"{arm}: copied {copy_runs(arm, clone)} new runs")
+        print(f"{arm}: copied {copy_runs(TRIAL / arm, [clone])} new runs")
     rows = {a: arm_figures(a) for a in ARMS}
     verdict = decide(rows)
     (TRIAL / "trial.json").write_text(json.dumps({"arms": rows, "decision": verdict}, indent=1) + "\n")

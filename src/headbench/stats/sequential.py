@@ -32,9 +32,9 @@ import numpy as np
 from scipy import special
 from scipy import stats as sps
 
-BETTER, WORSE, EQUIVALENT, UNDECIDED, TOO_FEW = "better", "worse", "equivalent", "undecided", "not enough runs"
-VERDICTS = (BETTER, WORSE, EQUIVALENT, UNDECIDED, TOO_FEW)
-CODE = {v: i for i, v in enumerate(VERDICTS)}
+from headbench.stats.verdict import BETTER, CODE, EQUIVALENT, TOO_FEW, UNDECIDED, VERDICTS, WORSE, read  # noqa: F401 (shared)
+from headbench.stats.verdict import Interval as Look
+
 VARIANCE_MODELS = ("moderated", "fold_means", "runs")
 SPENDING = ("pocock", "obrien_fleming")
 MULTIPLICITY = ("bonferroni", "none")
@@ -160,27 +160,6 @@ def raw_estimates(deltas: np.ndarray, variance: str) -> tuple[np.ndarray, np.nda
     within = deltas.var(-1, ddof=1).mean(-1) if s > 1 else np.full(deltas.shape[:-2], np.nan)
     x = deltas.reshape(*deltas.shape[:-2], f * s) if variance == "runs" else deltas.mean(-1)
     return x.mean(-1), x.var(-1, ddof=1), within, x.shape[-1] - 1
-
-
-@dataclass
-class Look:
-    """Every variant's state after one look (arrays over [..., variants])."""
-    delta: np.ndarray
-    se: np.ndarray
-    df: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    code: np.ndarray   # index into VERDICTS
-
-
-def read(low, high, margin: float) -> np.ndarray:
-    """Verdict codes from an interval: inside +-margin -> equivalent (also when it excludes 0: a real but
-    negligible difference); else excludes 0 -> better (below) or worse (above); else undecided."""
-    code = np.full(np.shape(low), CODE[UNDECIDED])
-    code = np.where(high < 0, CODE[BETTER], code)
-    code = np.where(low > 0, CODE[WORSE], code)
-    code = np.where((low > -margin) & (high < margin), CODE[EQUIVALENT], code)
-    return np.where(np.isfinite(low) & np.isfinite(high), code, CODE[TOO_FEW])
 
 
 def se_at(plan: Plan, var_now, within, seeds_now, seeds) -> np.ndarray:

@@ -131,14 +131,19 @@ def row_term(row_cov: np.ndarray, masks: tuple[np.ndarray, ...]) -> tuple[np.nda
 
 
 @dataclass
-class Look:
-    """Every variant's state after one look (arrays over [..., variants])."""
+class Interval:
+    """Every variant's interval and verdict (arrays over [..., variants])."""
     delta: np.ndarray
     se: np.ndarray
     df: np.ndarray
     low: np.ndarray
     high: np.ndarray
     code: np.ndarray      # index into VERDICTS
+
+
+@dataclass
+class Look(Interval):
+    """Every variant's state after one look: its interval and what projections need."""
     s2: np.ndarray        # the variant's own variance across units
     n: np.ndarray         # units
     persistent: np.ndarray  # variance that more runs do not shrink: τ²/N (new_rows) or s²/(K−1) (new_data)
