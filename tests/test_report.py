@@ -20,7 +20,7 @@ def test_only_the_baselines_recipe_with_other_seeds_is_an_aa_control():
 def table(aa_verdict):
     row = dict(head="cls", options="-", oof_rmse=0.6, oof_rmse_std_run_sets=0.01, run_sets=1, fold_rmse={"0": 0.6, "1": 0.6, "2": 0.6},
                train_seconds=60.0, eval_seconds=6.0, wall_seconds=100.0, runs=3, runs_used=3, round=1, status="stopped", se=0.01,
-               persistent_se=0.002, df=8.0, negligible=False, floor=0.006, runs_needed=0)
+               persistent_se=0.002, df=8.0, negligible=False, floor=0.006, row_term="across partitions", runs_needed=0)
     return pd.DataFrame([
         {**row, "variant": "baseline", "aa_control": False, "delta": 0.0, "ci_low": 0.0, "ci_high": 0.0, "verdict": "baseline"},
         {**row, "variant": "baseline_aa", "aa_control": True, "delta": -0.03, "ci_low": -0.05, "ci_high": -0.01, "verdict": aa_verdict},

@@ -67,6 +67,7 @@ def test_the_row_term_is_the_covariance_of_row_influences_across_partitions_over
         psi.append(influence(sq["v"], sq["baseline"]))
     row = table.set_index("variant").loc["v"]
     assert row["persistent_se"] == pytest.approx(np.sqrt(max(np.cov(psi[0], psi[1])[0, 1], 0) / n))
+    assert row["row_term"] == "across partitions"
     units = np.array([[rmse(o.prediction[(o.split == s) & (o.fold == k)], o.target[(o.split == s) & (o.fold == k)])
                        for o in (oofs["v"], oofs["baseline"])] for s in (1, 2) for k in range(5)])
     diff = units[:, 0] - units[:, 1]

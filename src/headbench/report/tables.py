@@ -14,6 +14,7 @@ from headbench.io import atomic_path, write_csv, write_json, write_text
 from headbench.stats.compare import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, WORSE, compare_oof,
                                      study_design)
 from headbench.stats.verdict import QUESTIONS as QUESTION_TEXT
+from headbench.stats.verdict import ROW_TERM_KINDS
 
 
 def describe_options(v: Variant) -> str:
@@ -126,7 +127,7 @@ def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
 
 DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_rmse_std_run_sets", "run_sets", "runs",
                   "runs_used", "round", "status", "delta", "se", "persistent_se", "df", "ci_low", "ci_high", "verdict",
-                  "negligible", "floor", "runs_needed", "train_seconds", "eval_seconds", "wall_seconds"]
+                  "negligible", "floor", "row_term", "runs_needed", "train_seconds", "eval_seconds", "wall_seconds"]
 
 
 def detail(table: pd.DataFrame) -> pd.DataFrame:
@@ -155,14 +156,16 @@ def _verdict_cell(r) -> str:
     return r.verdict
 
 
-def _needed_cell(r, n_folds: int) -> str:
+def _needed_cell(r, n_folds: int, n_seeds: int = 1) -> str:
     if r.verdict == NEEDS_DATA:
         return f"needs more data: ±{r.floor:.4f} is the floor more runs cannot go below"
     if r.verdict != UNDECIDED:
         return ""
     if r.runs_needed < 0:
         return "more runs are unlikely to decide"
-    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // max(n_folds, 1)} partitions × {n_folds} folds)"
+    per_partition = max(n_folds * n_seeds, 1)
+    seeds = f" × {n_seeds} seeds" if n_seeds > 1 else ""
+    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // per_partition} partitions × {n_folds} folds{seeds})"
 
 
 def markdown(table: pd.DataFrame, params: Params) -> str:
@@ -190,7 +193,7 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
             delta, runs, rnd = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]", f"{int(r.runs_used)}", f"{int(r.round)} of {rounds}"
         folds = " / ".join(f"{v:.3f}" for v in r.fold_rmse.values())
         verdict = "baseline" if r.verdict == "baseline" else _verdict_cell(r)
-        needed = "" if r.verdict == "baseline" else _needed_cell(r, len(params.cv.folds))
+        needed = "" if r.verdict == "baseline" else _needed_cell(r, len(params.cv.folds), len(params.seeds))
         lines.append(f"| {name} | {r.head} | {r.options} | {r.oof_rmse:.4f} ± {r.oof_rmse_std_run_sets:.4f} (n={r.run_sets}) | {runs} "
                      f"| {rnd} | {delta} | {verdict} | {needed} | {folds} | {_time(r)} |")
     persistent = ("the row-sampling term τ²/N (the rows are one sample of their population; more runs do not shrink it)"
@@ -208,6 +211,9 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
         "of the interval that runs cannot shrink (its floor) reaches the margin. "
         f"Fewer than {MIN_UNITS} units: not enough runs.",
     ]
+    if "row_term" in table and (table["row_term"] == ROW_TERM_KINDS[-1]).any():
+        note.append("The row term of some variants comes from one run's own row variance (one partition, one seed): it also "
+                    "holds that run's seed noise, so their intervals are conservative until a second partition estimates it.")
     if table["aa_control"].any():
         note.append("Rows marked (A/A) train the baseline's recipe with other seeds: their Δ is pure noise, the study's noise floor.")
     if optimistic:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from headbench.stats.scoring import rmse
-from headbench.stats.verdict import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, VERDICTS, WORSE, Design,
-                                     influence, replay, row_covariance)
+from headbench.stats.verdict import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, ROW_TERM_KINDS, TOO_FEW, UNDECIDED, VERDICTS,
+                                     WORSE, Design, influence, replay, row_covariance)
 
 __all__ = ["BETTER", "WORSE", "EQUIVALENT", "UNDECIDED", "NEEDS_DATA", "TOO_FEW", "MIN_UNITS", "compare_oof", "fold_table",
            "paired_runs", "run_rmse", "study_design"]
@@ -117,9 +117,11 @@ def compare_oof(oofs: dict[str, pd.DataFrame], baseline: str, design: Design, sp
                      "status": status, "se": _f(f.se[i]), "persistent_se": _f(np.sqrt(f.persistent[i])), "df": _f(f.df[i]), "ci_low": _f(f.low[i]), "ci_high": _f(f.high[i]), "verdict": verdict,
                      "negligible": bool(verdict == EQUIVALENT and (f.low[i] > 0 or f.high[i] < 0)),
                      "floor": _f(out.floor[i]),
+                     "row_term": (ROW_TERM_KINDS[int(f.row_kind[i])] if design.question == "new_rows" and int(f.row_kind[i]) < len(ROW_TERM_KINDS)
+                                  else "-"),
                      "runs_needed": int(out.runs_needed[i]) * len(seeds) if verdict == UNDECIDED else 0})
     table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "runs_used", "round", "status", "se", "persistent_se", "df",
-                                        "ci_low", "ci_high", "verdict", "negligible", "floor", "runs_needed"])
+                                        "ci_low", "ci_high", "verdict", "negligible", "floor", "row_term", "runs_needed"])
     return table, (pd.concat(runs, ignore_index=True) if runs else pd.DataFrame())
 
 
