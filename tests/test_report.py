@@ -28,6 +28,8 @@ def table(aa_verdict):
          "ci_high": None, "se": None, "df": None, "status": "open", "verdict": "not enough runs"},
         {**row, "variant": "open_one", "aa_control": False, "delta": 0.01, "ci_low": -0.04, "ci_high": 0.06, "status": "open",
          "verdict": "undecided", "runs_needed": 9},
+        {**row, "variant": "round_one", "aa_control": False, "delta": 0.01, "ci_low": -0.04, "ci_high": 0.06, "status": "open",
+         "verdict": "undecided", "runs_needed": 6, "row_term": "one run (an upper bound)"},
         {**row, "variant": "floored", "aa_control": False, "delta": 0.002, "ci_low": -0.012, "ci_high": 0.016,
          "status": "stopped", "verdict": "needs more data", "floor": 0.0123},
     ]).pipe(lambda t: (t.attrs.update(question="new_rows"), t)[1])
@@ -45,6 +47,8 @@ def test_an_aa_control_called_better_warns_loudly_and_one_equivalent_does_not():
     assert "| not enough runs |" in md.split("| one_run |")[1].split("\n")[0]
     open_row = md.split("| open_one |")[1].split("\n")[0]
     assert "undecided (open after round 1)" in open_row and "~9 more (3 partitions × 3 folds)" in open_row
+    assert "| at least ~6 more (2 partitions × 3 folds) |" in md.split("| round_one |")[1].split("\n")[0]
+    assert "their runs needed, projected without it, are a lower bound" in md
     floored = md.split("| floored |")[1].split("\n")[0]
     assert "| needs more data | needs more data: ±0.0123 is the floor" in floored
     assert md.split("\n| baseline |")[1].split("\n")[0].endswith("| 1.7 min (60%, 6%) |")  # wall, training and evaluation shares
@@ -62,14 +66,14 @@ def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
     t = table("equivalent")
     t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
     s = summary_metrics(t)
-    assert list(s) == ["baseline_aa", "one_run", "open_one", "floored", "question", "better", "worse", "equivalent",
+    assert list(s) == ["baseline_aa", "one_run", "open_one", "round_one", "floored", "question", "better", "worse", "equivalent",
                        "aa_verdict", "runs", "rmse", "delta", "pm"]
     assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
     assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?" and s["open_one"] == "+10"  # * called, ? too few runs
     assert s["floored"] == "+2~" and s["question"] == "new_rows"
-    assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6, "open_one": 0.6, "floored": 0.6}
-    assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2, "open_one": 0.01, "floored": 0.002}
-    assert s["pm"] == {"baseline_aa": 0.02, "one_run": None, "open_one": 0.05, "floored": 0.014}
+    assert s["rmse"] == {"baseline": 0.6, "baseline_aa": 0.6, "one_run": 0.6, "open_one": 0.6, "round_one": 0.6, "floored": 0.6}
+    assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2, "open_one": 0.01, "round_one": 0.01, "floored": 0.002}
+    assert s["pm"] == {"baseline_aa": 0.02, "one_run": None, "open_one": 0.05, "round_one": 0.05, "floored": 0.014}
     columns = sum(len(v) if isinstance(v, dict) else 1 for v in s.values())
     assert columns <= 7 + 5 * 4
     figures = variant_figures(t)
@@ -91,4 +95,4 @@ def test_the_detail_keeps_the_raw_and_adjusted_figures_and_each_fold():
     d = detail(table("equivalent"))
     assert {"runs_used", "round", "status", "verdict", "negligible", "runs_needed", "ci_low", "ci_high", "fold0_rmse",
             "fold2_rmse", "floor", "persistent_se"} <= set(d)
-    assert len(d) == 5
+    assert len(d) == 6

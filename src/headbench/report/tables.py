@@ -95,8 +95,8 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
     runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
     ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its per-comparison interval: delta ± pm).
-    Verdicts are multiplicity-adjusted. The rest (raw p and verdict, bounds, minimum detectable effect, times) is
-    in reports/comparison.csv."""
+    Verdicts are adjusted for the variants and rounds. The rest (standard errors, the row term, the floor, runs
+    needed, per-fold RMSE, times) is in reports/comparison.csv."""
     t = table.sort_values("delta")
     named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
     aa = table.loc[table["aa_control"], "verdict"]
@@ -165,7 +165,12 @@ def _needed_cell(r, n_folds: int, n_seeds: int = 1) -> str:
         return "more runs are unlikely to decide"
     per_partition = max(n_folds * n_seeds, 1)
     seeds = f" × {n_seeds} seeds" if n_seeds > 1 else ""
-    return f"~{int(r.runs_needed)} more ({int(r.runs_needed) // per_partition} partitions × {n_folds} folds{seeds})"
+    at_least = "at least " if _row_term_bounded(r) else ""   # projected without the row term, not yet estimated
+    return f"{at_least}~{int(r.runs_needed)} more ({int(r.runs_needed) // per_partition} partitions × {n_folds} folds{seeds})"
+
+
+def _row_term_bounded(r) -> bool:
+    return getattr(r, "row_term", None) == ROW_TERM_KINDS[-1]
 
 
 def markdown(table: pd.DataFrame, params: Params) -> str:
@@ -213,7 +218,8 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
     ]
     if "row_term" in table and (table["row_term"] == ROW_TERM_KINDS[-1]).any():
         note.append("The row term of some variants comes from one run's own row variance (one partition, one seed): it also "
-                    "holds that run's seed noise, so their intervals are conservative until a second partition estimates it.")
+                    "holds that run's seed noise, so their intervals are conservative until a second partition estimates it, and "
+                    "their runs needed, projected without it, are a lower bound (\"at least\").")
     if table["aa_control"].any():
         note.append("Rows marked (A/A) train the baseline's recipe with other seeds: their Δ is pure noise, the study's noise floor.")
     if optimistic:
@@ -227,7 +233,8 @@ def _plot_verdict(r) -> str:
     if r.verdict == NEEDS_DATA:
         return f"needs more data (floor ±{r.floor:.3f})"
     if r.verdict == UNDECIDED:
-        return f"undecided, ~{int(r.runs_needed)} more runs" if r.runs_needed > 0 else "undecided"
+        at_least = "≥ " if _row_term_bounded(r) else ""
+        return f"undecided, {at_least}~{int(r.runs_needed)} more runs" if r.runs_needed > 0 else "undecided"
     return str(r.verdict)
 
 
