@@ -153,7 +153,7 @@ def _open_run(mlflow, request: dict) -> str:
 
 
 def serve() -> None:
-    """The side process of a RunTracker: one JSON request per line on stdin, answers on stdout. It ignores SIGINT
+    """The side process of an MlflowTracker: one JSON request per line on stdin, answers on stdout. It ignores SIGINT
     and SIGTERM (they reach the whole process group) and ends its run as the stage says, or KILLED at end of input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
