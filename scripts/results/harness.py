@@ -4,6 +4,7 @@ the real CommonLit rows, where the truth is known.
     python scripts/results/harness.py                 # the full table: docs/results/harness/ (about 10 min on 2 cores)
     python scripts/results/harness.py --from-pool     # re-judge the committed pool (seconds)
     python scripts/results/harness.py --small         # the CI test's harness (tests/test_harness.py): ci_small.json
+    python scripts/results/harness.py --plan 0.85     # rounds 1..5 at margin = 0.85 A/A SDs, on the committed pool: plan.json
 
 **The learner.** Ridge regression on hashed word (1-2 gram) and character (3-4 gram) counts of the excerpt. Hashing
 fits nothing on the rows, so out-of-fold rows stay out of sample. A run's seed (headbench.data.folds.run_seed,
@@ -351,6 +352,23 @@ def table(setup: Setup, pool: dict) -> dict:
     return out
 
 
+def plan(pool: dict, margin_over_aa_sd: float, setup: Setup = Setup()) -> dict:
+    """A study's number of rounds chosen on the harness: for 1..5 rounds (Bonferroni over variants × rounds), the
+    `new_rows` calibration, decisions and runs at margin = ``margin_over_aa_sd`` × the pool's A/A SD (the ratio a
+    study's margin bears to its recipe's measured A/A SD)."""
+    from dataclasses import replace
+
+    margin = margin_over_aa_sd * aa_sd(pool)
+    out = {"margin_over_aa_sd": margin_over_aa_sd, "margin": margin, "rounds": {}}
+    for looks in range(1, 6):
+        s = replace(setup, looks=looks)
+        res = judge_new(s, pool, margin, "new_rows", np.random.default_rng([setup.seed, 7, looks]))
+        r = rates(res, pool["truth_rows"][:, 1:], margin, s.alpha, K * looks)
+        r["decided_per_100_runs"] = 100 * r["decided_correctly"] / r["runs_per_variant"]
+        out["rounds"][looks] = r
+    return out
+
+
 def markdown(t: dict) -> str:
     cols = ["non_coverage", "non_coverage_worst_variant", "false_better_or_worse", "false_equivalence",
             "correct_at_2_margins", "decided_correctly", "needs_more_data", "runs_per_variant", "runs_over_fixed"]
@@ -365,9 +383,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from-pool", action="store_true", help="judge the committed pool instead of training it anew")
     ap.add_argument("--small", action="store_true", help="the CI test's smaller harness, written to ci_small.json / .md")
+    ap.add_argument("--plan", type=float, metavar="MARGIN_OVER_AA_SD",
+                    help="compare 1..5 rounds on the committed pool at this margin / A/A SD ratio: plan.json")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    if args.plan is not None:
+        out = plan(dict(np.load(args.out / "pool.npz")), args.plan)
+        (args.out / f"plan_{args.plan:g}.json").write_text(json.dumps(out, indent=1) + "\n")
+        for looks, r in out["rounds"].items():
+            print(f"{looks} rounds: non-coverage {r['non_coverage']:.3f}, decided correctly {r['decided_correctly']:.3f}, "
+                  f"runs per variant {r['runs_per_variant']:.1f}, correct decisions per 100 runs {r['decided_per_100_runs']:.1f}")
+        return
     setup = SMALL if args.small else Setup()
     name = "ci_small" if args.small else "harness"
     args.out.mkdir(parents=True, exist_ok=True)
