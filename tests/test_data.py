@@ -93,3 +93,12 @@ def test_groups_stay_in_one_fold():
 def test_more_folds_than_rows_is_an_error():
     with pytest.raises(ParamError, match="cv.n_folds.*more than the 3 rows"):
         make_folds(frame(3), CVParams(5, (0,), 2, 0))
+
+
+def test_a_text_or_id_that_pandas_reads_as_missing_is_kept_as_written(tmp_path):
+    """EmoBank has a sentence that is the word None; "NA" and "null" are words too."""
+    path = write(tmp_path, "id,excerpt,target\nNA,None,0.5\nb,null,1.0\nc,NA,0.1\nd,n/a,0.2\n")
+    df = load_dataset(P, path=path)
+    assert df["id"].tolist() == ["NA", "b", "c", "d"] and df["text"].tolist() == ["None", "null", "NA", "n/a"]
+    with pytest.raises(DataError, match="missing .NaN."):   # a target still reads NA as missing
+        load_dataset(P, path=write(tmp_path, "id,excerpt,target\na,x,1\nb,y,NA\n"))

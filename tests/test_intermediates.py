@@ -78,3 +78,10 @@ def test_predict_refuses_to_write_over_its_own_input(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="would write over"):
         predict.run(args)
     assert data.read_text() == "id,excerpt\na,some text\n"
+
+
+def test_ids_that_pandas_reads_as_missing_survive_the_fold_file_and_a_runs_output(tmp_path):
+    path = write(tmp_path / "folds.csv", "id,fold\nNA,0\nNone,1\n")
+    assert read_folds(path, 5)["id"].tolist() == ["NA", "None"]
+    oof, _, _ = read_run(run_dir(tmp_path, "id,split,fold,seed,target,prediction\nNA,7,1,42,0.5,0.4\n"), 7, 1, 42)
+    assert oof["id"].tolist() == ["NA"]

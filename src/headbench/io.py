@@ -38,6 +38,14 @@ def write_csv(path: str | Path, df) -> None:
         df.to_csv(tmp, index=False)
 
 
+def read_id_csv(path: str | Path):
+    """A CSV the stages wrote, keyed by an ``id`` column: ids are read as written (an id such as "NA" or "None" is no
+    missing value); only an empty field is."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"id": str}, keep_default_na=False, na_values=[""])
+
+
 def run_dir(runs: str | Path, variant: str, split: int, fold: int, seed: int) -> Path:
     """The train stage's output for one run: runs/<variant>/split<p>-fold<k>-seed<s>."""
     return Path(runs) / variant / f"split{split}-fold{fold}-seed{seed}"

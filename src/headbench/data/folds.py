@@ -10,7 +10,7 @@ import pandas as pd
 from headbench.config import CVParams, ParamError, Params
 from headbench.data.table import load_dataset
 from headbench.errors import StudyError
-from headbench.io import write_csv
+from headbench.io import read_id_csv, write_csv
 
 
 def run_seed(seed: int, split: int, fold: int, seed_offset: int = 0) -> int:
@@ -75,7 +75,7 @@ def read_folds(path: str | Path, n_folds: int | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise StudyError(f"{path}: fold file not found; run the split stage first (`dvc repro split`)")
     try:
-        folds = pd.read_csv(path, dtype={"id": str})
+        folds = read_id_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise StudyError(f"{path}: not a readable fold file ({type(exc).__name__}); re-run `dvc repro split`") from None
     if list(folds.columns) != ["id", "fold"]:

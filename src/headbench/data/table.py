@@ -20,7 +20,9 @@ def _rows(index) -> str:
     return f"data row{'s' if len(index) > 1 else ''} {shown}{more} (counted from 1 after the header)"
 
 
-def read_csv(path: str | Path, required: list[str], id_col: str | None = None) -> pd.DataFrame:
+def read_csv(path: str | Path, required: list[str], id_col: str | None = None, verbatim: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The CSV, checked. ``verbatim`` columns (ids, texts) are read as written: pandas would otherwise turn a text such
+    as "None", "NA" or "null" into a missing value."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -33,6 +35,9 @@ def read_csv(path: str | Path, required: list[str], id_col: str | None = None) -
         raise DataError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); save the file as UTF-8") from None
     try:
         df = pd.read_csv(path, encoding="utf-8-sig", dtype={id_col: str} if id_col else None, keep_default_na=True)
+        as_written = [c for c in dict.fromkeys(verbatim) if c in df.columns]
+        if as_written:
+            df[as_written] = pd.read_csv(path, encoding="utf-8-sig", usecols=as_written, dtype=str, keep_default_na=False)[as_written]
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"{path}: malformed CSV: {exc}") from None
     missing = [c for c in required if c not in df.columns]
@@ -77,7 +82,7 @@ def load_dataset(p: DataParams, require_target: bool = True, path: str | Path | 
     required = [p.id_col, p.text_col] + ([p.target_col] if require_target else [])
     if p.group_col and require_target:
         required.append(p.group_col)
-    df = read_csv(path, required, id_col=p.id_col)
+    df = read_csv(path, required, id_col=p.id_col, verbatim=(p.id_col, p.text_col))
     validate_ids(df, p.id_col, path)
     validate_texts(df, p.text_col, path)
     dup = df.index[df[p.text_col].duplicated(keep=False)]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from headbench.config import Params
 from headbench.errors import StudyError
-from headbench.io import run_dir, write_csv, write_json
+from headbench.io import read_id_csv, run_dir, write_csv, write_json
 from headbench.stats.compare import fold_table
 
 
@@ -21,7 +21,7 @@ def read_run(d: Path, split: int, fold: int, seed: int) -> tuple[pd.DataFrame, p
     def bad(name, why):
         return StudyError(f"{d / name}: {why}; re-run its train stage (`dvc repro -f` the stage that writes {d})")
     try:
-        oof = pd.read_csv(d / "oof.csv", dtype={"id": str})
+        oof = read_id_csv(d / "oof.csv")
         history = pd.read_csv(d / "history.csv")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise bad("oof.csv or history.csv", f"unreadable ({type(exc).__name__})") from None

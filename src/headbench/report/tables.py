@@ -10,7 +10,7 @@ import pandas as pd
 
 from headbench.config import FIGURE_KEYS, SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
-from headbench.io import atomic_path, write_csv, write_json, write_text
+from headbench.io import atomic_path, read_id_csv, write_csv, write_json, write_text
 from headbench.stats.compare import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, WORSE, compare_oof,
                                      study_design)
 from headbench.stats.verdict import QUESTIONS as QUESTION_TEXT
@@ -43,7 +43,7 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
         path = Path(eval_dir) / name / "oof.csv"
         if not path.is_file():
             raise StudyError(f"{path}: missing; run the evaluate stage for variant {name!r} (`dvc repro`)")
-        oofs[name] = pd.read_csv(path, dtype={"id": str})
+        oofs[name] = read_id_csv(path)
     groups = None
     if params.data.group_col:
         from headbench.data.table import load_dataset
@@ -298,7 +298,7 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
     write_csv(out_dir / "learning_curves.csv", pd.concat(curves, ignore_index=True))
 
     best = table.sort_values("oof_rmse").iloc[0]["variant"]
-    oof = pd.read_csv(Path(eval_dir) / best / "oof.csv")
+    oof = read_id_csv(Path(eval_dir) / best / "oof.csv")
     p = oof.groupby("id", as_index=False)[["target", "prediction"]].mean()
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.scatter(p["target"], p["prediction"], s=6, alpha=0.5)
