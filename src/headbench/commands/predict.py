@@ -9,7 +9,7 @@ from headbench.engine.predict import predict_csv
 
 def add_arguments(ap) -> None:
     ap.add_argument("input", help="CSV to score")
-    ap.add_argument("--variants", nargs="+", default=["baseline"], help="variants whose fold/seed models are averaged")
+    ap.add_argument("--variants", nargs="+", help="variants whose fold models are averaged (default: stats.baseline)")
     ap.add_argument("--output", default="predictions.csv")
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--runs", help="default: paths.runs")
@@ -17,6 +17,7 @@ def add_arguments(ap) -> None:
 
 def run(args) -> None:
     params = load_checked_params(args.params)
+    args.variants = args.variants or [params.stats.baseline]
     read = {Path(f).resolve(): f for f in (args.input, args.params, params.data.path)}
     for out in (args.output, args.output + ".metrics.json"):
         if Path(out).resolve() in read:
