@@ -41,11 +41,16 @@ def copy_runs(dest: Path, sources: list[Path]) -> int:
     return copied
 
 
+def targets_as_written(data: pd.DataFrame) -> pd.Series:
+    """Each id's target as the train stage wrote it into oof.csv: fitted as float32, written back as float64."""
+    return pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"].astype(str))
+
+
 def committed_oofs(dest: Path) -> tuple:
     """(params, data, {variant: out-of-fold predictions of its committed runs, the target rejoined by id})."""
     params = load_params(dest / "params.yaml")
     data = load_dataset(params.data)
-    target = pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"])  # as the train stage wrote it
+    target = targets_as_written(data)
     oofs = {}
     for v in params.variants:
         files = sorted((dest / "runs" / v).glob("split*-fold*-seed*/oof.csv"))

@@ -18,12 +18,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from headbench.config import load_params
 from headbench.data.table import load_dataset
 from headbench.io import write_csv
+from collect_runs import targets_as_written
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("dest", type=Path, help="the committed study (params.yaml, runs/)")
@@ -37,8 +37,7 @@ if clone_params != params:
 if not (args.clone / params.paths.folds).is_dir():
     sys.exit(f"error: {args.clone / params.paths.folds} is missing: run `dvc repro split split_more` in {args.clone} first")
 data = load_dataset(params.data, path=args.clone / params.data.path)
-# the train stage's own arithmetic: targets as float32, written back as float64
-target = pd.Series(data["target"].to_numpy(np.float32).astype(np.float64), index=data["id"].astype(str))
+target = targets_as_written(data)
 
 stages = []
 for run in sorted((args.dest / "runs").glob("*/split*-fold*-seed*")):

@@ -17,12 +17,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 
+from collect_runs import targets_as_written  # noqa: E402
+from headbench.config import DataParams  # noqa: E402
+from headbench.data.table import load_dataset  # noqa: E402
 from headbench.stats.compare import compare_oof  # noqa: E402
 from headbench.stats.verdict import Design  # noqa: E402
 
@@ -34,8 +36,7 @@ SPLIT, MARGIN, LOOKS = 42, 0.01, 3
 
 def load_oofs(study: Path = STUDY, data: Path = COMMONLIT) -> dict[str, pd.DataFrame]:
     """Each variant's committed out-of-fold predictions with the target rejoined (as the train stage wrote it)."""
-    rows = pd.read_csv(data, dtype={"id": str})
-    target = pd.Series(rows["target"].to_numpy(np.float32).astype(np.float64), index=rows["id"])
+    target = targets_as_written(load_dataset(DataParams(path=str(data), id_col="id", text_col="excerpt", target_col="target")))
     oofs = {}
     for v in VARIANTS:
         frames = [pd.read_csv(f, dtype={"id": str}) for f in sorted((study / "runs" / v).glob("fold*-seed*/oof.csv"))]

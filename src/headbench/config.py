@@ -22,7 +22,10 @@ VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIM
 # fold itself (Kaggle style), which selects on the rows it is scored on, so its figures are optimistic.
 CHECKPOINTS = ("final", "best_on_valid")
 MULTIPLICITY = ("bonferroni", "none")
-QUESTIONS = ("new_rows", "new_data")   # headbench.stats.verdict.QUESTIONS says what each asks
+QUESTIONS = {   # stats.question: what a verdict answers (headbench.stats.verdict)
+    "new_rows": "new rows: trained on this data, does the variant score better on new rows like these?",
+    "new_data": "new data: does the variant score better on a new data set of this size?",
+}
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 

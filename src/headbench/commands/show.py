@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from headbench.config import load_params
+from headbench.config import QUESTIONS, load_params
 
 
 def add_arguments(ap) -> None:
@@ -28,8 +28,6 @@ def command(params_path: str, words: bool, extra: list[str]) -> list[str]:
 
 
 def run(args) -> None:
-    from headbench.stats.verdict import QUESTIONS
-
     question = load_params(args.params).stats.question
     print(f"question: {question} ({QUESTIONS[question]})", flush=True)
     sys.exit(subprocess.run(command(args.params, args.words, args.dvc_args)).returncode)

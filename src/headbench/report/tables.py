@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from headbench.config import FIGURE_KEYS, SUMMARY_KEYS, Params, Variant
+from headbench.config import FIGURE_KEYS, QUESTIONS, SUMMARY_KEYS, Params, Variant
 from headbench.errors import StudyError
 from headbench.io import atomic_path, read_id_csv, write_csv, write_json, write_text
 from headbench.stats.compare import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED, WORSE, compare_oof,
                                      study_design)
-from headbench.stats.verdict import QUESTIONS as QUESTION_TEXT
 from headbench.stats.verdict import ROW_TERM_KINDS
 
 
@@ -94,7 +93,7 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     Study-wide: ``question`` (what the verdicts answer: stats.question), ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
     (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
     runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
-    ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its per-comparison interval: delta ± pm).
+    ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its simultaneous interval: delta ± pm).
     Verdicts are adjusted for the variants and rounds. The rest (standard errors, the row term, the floor, runs
     needed, per-fold RMSE, times) is in reports/comparison.csv."""
     t = table.sort_values("delta")
@@ -151,8 +150,6 @@ def _verdict_cell(r) -> str:
         return f"undecided (open after round {int(r.round)})"
     if r.verdict == UNDECIDED and r.status.endswith("futile"):
         return f"undecided (stopped in round {int(r.round)}: no verdict likely within the budget)"
-    if r.verdict == NEEDS_DATA:
-        return "needs more data"
     return r.verdict
 
 
@@ -182,7 +179,7 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
     optimistic = params.train.checkpoint == "best_on_valid"
     rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
     lines = [
-        f"Question: **{st.question}** ({QUESTION_TEXT[st.question]})",
+        f"Question: **{st.question}** ({QUESTIONS[st.question]})",
         "",
         f"| variant | head | options | {rmse_head} (mean ± std over partitions × seeds) | runs used | round | Δ vs {st.baseline} "
         f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed or floor | per-fold RMSE | time: runs' wall (training, evaluation) |",
@@ -276,7 +273,7 @@ def plots(table: pd.DataFrame, runs: pd.DataFrame, eval_dir: str | Path, out_dir
     for r, yy in zip(t.itertuples(), y):
         ax.annotate(_plot_verdict(r), (1.01, yy), xycoords=("axes fraction", "data"), va="center", fontsize=7)
     question = table.attrs.get("question", "")
-    ax.set_title(f"question: {question} ({QUESTION_TEXT.get(question, '')})", fontsize=8)
+    ax.set_title(f"question: {question} ({QUESTIONS.get(question, '')})", fontsize=8)
     for tick, aa in zip(ax.get_yticklabels(), t["aa_control"]):
         if aa:
             tick.set_fontweight("bold")

@@ -41,11 +41,6 @@ BETTER, WORSE, EQUIVALENT, UNDECIDED, NEEDS_DATA, TOO_FEW = (
     "better", "worse", "equivalent", "undecided", "needs more data", "not enough runs")
 VERDICTS = (BETTER, WORSE, EQUIVALENT, UNDECIDED, NEEDS_DATA, TOO_FEW)
 CODE = {v: i for i, v in enumerate(VERDICTS)}
-QUESTIONS = {
-    "new_rows": "new rows: trained on this data, does the variant score better on new rows like these?",
-    "new_data": "new data: does the variant score better on a new data set of this size?",
-}
-MULTIPLICITY = ("bonferroni", "none")
 MIN_UNITS = 3             # fewer units cannot estimate a variance
 DECIDE_PROBABILITY = 0.8  # "runs needed": the budget at which a verdict is this likely at the observed noise
 MAX_PARTITIONS_PROJECTED = 50
