@@ -30,7 +30,7 @@ def test_runs_pair_by_split_fold_and_seed_and_a_unit_averages_its_seeds():
     assert pr.loc[(1, 0, 2), "delta"] == pytest.approx(-1) and pr.loc[(1, 1, 2), "delta"] == pytest.approx(-1)
     table, runs = compare_oof({"baseline": base, "v": var}, "baseline", design(), [1])
     row = table.set_index("variant").loc["v"]
-    assert row["delta"] == pytest.approx(-0.875) and row["runs"] == 4 and len(runs) == 4
+    assert row["delta"] == pytest.approx(-0.875) and row["runs"] == 4 and row["runs_used"] == 4 and len(runs) == 4
     assert row["verdict"] == TOO_FEW  # two units cannot estimate a variance, whatever the difference
 
 
@@ -96,3 +96,17 @@ def test_compare_reports_rounds_runs_used_and_status():
     table, _ = compare_oof(oofs, "baseline", design(looks=2, folds=5, n_folds=5), [1, 2])
     row = table.set_index("variant").loc["bad"]
     assert row["verdict"] == WORSE and row["round"] == 1 and row["runs_used"] == 5 and row["status"] == "stopped"
+
+
+def test_runs_used_and_needed_count_the_variants_own_seeds():
+    """The baseline has two seeds on every fold, the variant one (as in study5): its runs are its own."""
+    rng = np.random.default_rng(7)
+    n, ids, y = 100, [f"r{i}" for i in range(100)], rng.normal(0, 1, 100)
+    fold_of = rng.permutation(np.arange(n) % 5)
+    base = pd.concat([_partition_frame(rng, ids, 1, fold_of, y + rng.normal(0, 0.5, n), y).assign(seed=s) for s in (42, 43)])
+    var = _partition_frame(rng, ids, 1, fold_of, y + rng.normal(0, 0.5, n), y)
+    table, _ = compare_oof({"baseline": base, "v": var}, "baseline", design(looks=3, folds=5, n_folds=5, margin=0.1), [1, 2, 3])
+    row = table.set_index("variant").loc["v"]
+    assert row["runs"] == 5 and row["runs_used"] == 5
+    # undecided at margin 0.1: 4 more partitions × 5 folds × its 1 seed (the baseline's second seed doubled it once)
+    assert row["verdict"] == "undecided" and row["runs_needed"] == 20

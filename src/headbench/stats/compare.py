@@ -111,15 +111,18 @@ def compare_oof(oofs: dict[str, pd.DataFrame], baseline: str, design: Design, sp
         status = ("stopped early: futile" if out.futile[i] else "stopped") if stopped >= 0 else \
                  ("open" if out.seen[i] < design.looks else "stopped")
         used = int(f.n[i]) if np.isfinite(f.delta[i]) else int(np.isfinite(units[i]).sum())
-        rows.append({"variant": name, "delta": _f(f.delta[i]), "runs": int((runs[i]["delta"]).notna().sum()),
-                     "runs_used": used * len(seeds),
+        pr = runs[i]
+        per_unit = max(pr["seed"].nunique(), 1)   # this variant's seeds: a unit's runs, and a new partition's per fold
+        used_splits = splits[:-(-used // max(len(folds), 1))]
+        rows.append({"variant": name, "delta": _f(f.delta[i]), "runs": len(pr),
+                     "runs_used": int(pr["split"].isin(used_splits).sum()),
                      "round": (stopped if stopped >= 0 else max(int(out.seen[i]) - 1, 0)) + 1,
                      "status": status, "se": _f(f.se[i]), "persistent_se": _f(np.sqrt(f.persistent[i])), "df": _f(f.df[i]), "ci_low": _f(f.low[i]), "ci_high": _f(f.high[i]), "verdict": verdict,
                      "negligible": bool(verdict == EQUIVALENT and (f.low[i] > 0 or f.high[i] < 0)),
                      "floor": _f(out.floor[i]),
                      "row_term": (ROW_TERM_KINDS[int(f.row_kind[i])] if design.question == "new_rows" and int(f.row_kind[i]) < len(ROW_TERM_KINDS)
                                   else "-"),
-                     "runs_needed": int(out.runs_needed[i]) * len(seeds) if verdict == UNDECIDED else 0})
+                     "runs_needed": int(out.runs_needed[i]) * per_unit if verdict == UNDECIDED else 0})
     table = pd.DataFrame(rows, columns=["variant", "delta", "runs", "runs_used", "round", "status", "se", "persistent_se", "df",
                                         "ci_low", "ci_high", "verdict", "negligible", "floor", "row_term", "runs_needed"])
     return table, (pd.concat(runs, ignore_index=True) if runs else pd.DataFrame())
