@@ -121,10 +121,11 @@ def partition(y_data, split):
 
 def train_partition(X, y, n_words, data, pop, split, seed_of_fold, with_pop):
     """Every variant on every fold of one partition of ``data``: OOF predictions [V, n_data] and, with ``with_pop``,
-    each fold model's population RMSE [V, K]."""
+    each fold model's population RMSE [V, K] and the fold-0 models' squared errors on the population [V, N_pop]."""
     fold = partition(y[data], split)
     oof = np.zeros((len(VARIANTS), len(data)))
     pop_rmse = np.full((len(VARIANTS), K), np.nan)
+    pop_sq0 = np.full((len(VARIANTS), len(pop)), np.nan)
     for k in range(K):
         train, valid = data[fold != k], np.flatnonzero(fold == k)
         for i, v in enumerate(VARIANTS):
@@ -132,8 +133,11 @@ def train_partition(X, y, n_words, data, pop, split, seed_of_fold, with_pop):
             preds = fit_predict(X, y, n_words, v, seed_of_fold(k, VARIANTS[v][4]), train, tests)
             oof[i, valid] = preds[0]
             if with_pop:
-                pop_rmse[i, k] = np.sqrt(np.mean((preds[1] - y[pop]) ** 2))
-    return fold, oof, pop_rmse
+                sq = (preds[1] - y[pop]) ** 2
+                pop_rmse[i, k] = np.sqrt(np.mean(sq))
+                if k == 0:
+                    pop_sq0[i] = sq
+    return fold, oof, pop_rmse, pop_sq0
 
 
 def units_and_psi(y, fold, oof):
@@ -151,9 +155,9 @@ def build_draw(args) -> dict:
     data, pop = np.sort(perm[: len(y) // 2]), np.sort(perm[len(y) // 2:])
     yd = y[data]
     splits = 1000 * (d + 1) + np.arange(setup.pool + setup.truth + setup.shared)
-    units, psis, pop_diff, pop_psi = [], [], [], []
+    units, psis, pop_diff, pop_sq0 = [], [], [], []
     for j, split in enumerate(splits[: setup.pool + setup.truth]):
-        fold, oof, pop_rmse = train_partition(X, y, n_words, data, pop, int(split),
+        fold, oof, pop_rmse, sq0 = train_partition(X, y, n_words, data, pop, int(split),
                                               lambda k, off, s=int(split): run_seed(42, s, k, off), j >= setup.pool)
         u, psi = units_and_psi(yd, fold, oof)
         if j < setup.pool:
@@ -161,11 +165,12 @@ def build_draw(args) -> dict:
             psis.append(psi)
         else:
             pop_diff.append(pop_rmse - pop_rmse[:1])
+            pop_sq0.append(sq0)
     shared_units, shared_psis = [], []
     for split in splits[setup.pool + setup.truth:]:
         per_seed = []
         for s in range(setup.shared_seeds):
-            fold, oof, _ = train_partition(X, y, n_words, data, pop, int(split),
+            fold, oof, _, _ = train_partition(X, y, n_words, data, pop, int(split),
                                            lambda k, off, s=s, sp=int(split): run_seed(42 + s, sp, 0, off), False)
             per_seed.append(units_and_psi(yd, fold, oof))
         shared_units.append(np.stack([u for u, _ in per_seed], 1))    # [V, S, K]
@@ -179,17 +184,9 @@ def build_draw(args) -> dict:
     return {"units": np.stack(units, 1), "row_cov": row_cov, "shared_units": np.stack(shared_units, 1),
             "shared_cov": shared_cov, "truth_rows": pop_diff.mean((1, 2)),
             "truth_models_se": pop_diff.reshape(len(VARIANTS), -1).std(-1, ddof=1) / np.sqrt(pop_diff[0].size),
-            "truth_rows_se": _pop_row_se(X, y, n_words, data, pop, splits[setup.pool])}
-
-
-def _pop_row_se(X, y, n_words, data, pop, split) -> np.ndarray:
-    """The population part's own row noise: the SE of a paired RMSE difference over its rows (one fold model per
-    variant, fold 0 of a truth partition; the influence's row variance over N_pop)."""
-    fold = partition(y[data], int(split))
-    train = data[fold != 0]
-    sq = np.stack([(fit_predict(X, y, n_words, v, run_seed(42, int(split), 0, VARIANTS[v][4]), train, [pop])[0] - y[pop]) ** 2
-                   for v in VARIANTS])
-    return np.sqrt(row_covariance(influence(sq, sq[:1])).diagonal())
+            # the population part's own row noise: the SE of a paired RMSE difference over its rows, from the fold-0
+            # models of the first truth partition (the influence's row variance over N_pop)
+            "truth_rows_se": np.sqrt(row_covariance(influence(pop_sq0[0], pop_sq0[0][:1])).diagonal())}
 
 
 def build_pool(setup: Setup, workers: int = 2) -> dict:
@@ -235,15 +232,14 @@ def judge_new(setup, pool, margin, question, studies_rng, *, shared=False, row_t
         pick = _studies(studies_rng, units.shape[1], setup.looks, setup.studies)       # [n, L]
         u = units[:, pick].transpose(1, 0, 2, 3)[:, 1:]                                 # [n, V-1, L, K]
         c = cov[:, pick[:, :, None], pick[:, None, :]].transpose(1, 0, 2, 3)[:, 1:]     # [n, V-1, L, L]
-        if not row_term:
-            c = np.zeros_like(c)
-        design = Design(alpha=setup.alpha, m=m, looks=setup.looks, folds=K, n_folds=K, margin=margin,
-                        question=question, futility=setup.futility)
-        if fixed:
+        if fixed:   # every partition at once, one look: 3K units of one "partition", no row term
             design = Design(alpha=setup.alpha, m=m, looks=1, folds=K * setup.looks, n_folds=K, margin=margin,
                             question=question, futility=0.0)
-            u = u.reshape(*u.shape[:2], 1, -1)
-            c = np.zeros((*c.shape[:2], 1, 1))
+            u, c = u.reshape(*u.shape[:2], 1, -1), np.zeros((*c.shape[:2], 1, 1))
+        else:
+            design = Design(alpha=setup.alpha, m=m, looks=setup.looks, folds=K, n_folds=K, margin=margin,
+                            question=question, futility=setup.futility)
+            c = c if row_term else np.zeros_like(c)
         o = replay(design, u, c, np.arange(u.shape[-2]))
         f = o.final
         out["code"].append(f.code)

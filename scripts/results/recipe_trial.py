@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 
 from collect_runs import committed_oofs, copy_runs  # noqa: E402
-from headbench.stats.compare import run_rmse  # noqa: E402
+from headbench.stats.compare import fold_table, run_rmse  # noqa: E402
 
 TRIAL = ROOT / "docs" / "results" / "recipe_trial"
 ARMS = ("plain", "ema")
@@ -41,12 +41,12 @@ def arm_figures(arm: str) -> dict:
     pairs = pd.concat({"aa": run_rmse(oofs["aa"]), "baseline": run_rmse(oofs["baseline"])}, axis=1).dropna()
     d = pairs["aa"] - pairs["baseline"]
     whole = oofs["baseline"].groupby("split").filter(lambda g: g["fold"].nunique() == params.cv.n_folds)
-    oof_rmse = [float(np.sqrt(((g.prediction - g.target) ** 2).mean())) for _, g in whole.groupby("split")]
+    complete = int(whole["split"].nunique())
     sd = float(d.std(ddof=1)) if len(d) > 1 else float("nan")
     time_per_run = float(np.median(seconds))
     return {"arm": arm, "ema": params.train.ema, "pairs": int(len(d)), "runs": len(seconds), "aa_paired_sd": sd,
-            "baseline_oof_rmse": float(np.mean(oof_rmse)) if oof_rmse else float("nan"),
-            "partitions_complete": len(oof_rmse), "median_run_s": time_per_run,
+            "baseline_oof_rmse": fold_table(whole)["oof_rmse"] if complete else float("nan"),
+            "partitions_complete": complete, "median_run_s": time_per_run,
             "figure": sd * np.sqrt(time_per_run / 60)}
 
 
