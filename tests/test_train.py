@@ -182,7 +182,7 @@ def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
         pass
 
     class StopInEpochTwo(Callback):
-        def on_eval(self, row):
+        def on_eval(self, state, row):
             if row["epoch"] == 1:
                 raise Stop
 
@@ -213,10 +213,10 @@ def test_callbacks_hear_every_step_and_every_evaluation_in_order(tiny_models, de
     heard = []
 
     class Listen(Callback):
-        def on_step_end(self, step):
-            heard.append(("step", step))
+        def on_step_end(self, state):
+            heard.append(("step", state.step))
 
-        def on_eval(self, row):
+        def on_eval(self, state, row):
             heard.append(("eval", row["step"]))
 
     seed_everything(0)

@@ -35,8 +35,8 @@ def patch_run(module) -> None:
         def on_run_start(self, variant, fold, seed):
             pause(f"start {variant}-{fold}-{seed}")
 
-        def on_step_end(self, step):
-            pause(f"step{step}")
+        def on_step_end(self, state):
+            pause(f"step{state.step}")
 
         def on_publish(self, staged, out):
             pause("publish")

@@ -1,19 +1,32 @@
 """Callbacks of one training run, in the manner of transformers' TrainerCallback: every method is optional and
-returns nothing. The run calls them in order; progress, tracking and tests attach through them."""
+returns nothing. The loop calls them in order with its `TrainState`; timing, progress, tracking and tests attach
+through them."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 
 class Callback:
     def on_run_start(self, variant: str, fold: int, seed: int) -> None:
         """Before anything is loaded."""
 
-    def on_step_end(self, step: int) -> None:
-        """After optimiser step ``step`` (counted from 1)."""
+    def on_train_begin(self, state) -> None:
+        """Before the first step (of this process: after a resume, ``state.step`` is where it continues)."""
 
-    def on_eval(self, row: dict) -> None:
-        """After an evaluation: ``row`` is its line of history.csv."""
+    def on_step_end(self, state) -> None:
+        """After optimiser step ``state.step`` (counted from 1)."""
+
+    def on_evaluate_begin(self, state) -> None:
+        """Before the model of ``state.step`` is evaluated."""
+
+    def on_eval(self, state, row: dict) -> None:
+        """After an evaluation: ``row`` is its line of history.csv, already in ``state.history``."""
+
+    def on_train_end(self, state) -> None:
+        """After the last step and its evaluation."""
 
     def on_publish(self, staged: Path, out: Path) -> None:
         """Every output is written in ``staged``, about to replace ``out``."""
@@ -32,6 +45,50 @@ class CallbackList:
         return call
 
 
+class Timer(Callback):
+    """Splits the loop's wall time into optimisation (``state.train_seconds``) and evaluation (``eval_seconds``)."""
+
+    def on_train_begin(self, state) -> None:
+        self.since = time.perf_counter()
+
+    def on_evaluate_begin(self, state) -> None:
+        now = time.perf_counter()
+        state.train_seconds += now - self.since
+        self.since = now
+
+    def on_eval(self, state, row: dict) -> None:
+        now = time.perf_counter()
+        state.eval_seconds += now - self.since
+        self.since = now
+
+    def on_train_end(self, state) -> None:
+        state.train_seconds += time.perf_counter() - self.since
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over optimiser steps, with the running training loss and the last validation RMSE."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def on_train_begin(self, state) -> None:
+        self.bar = tqdm(total=state.total_steps, initial=state.step, desc=self.label or "train", unit="step",
+                        dynamic_ncols=True, mininterval=1.0)
+        self.started, self.samples_before = time.perf_counter(), state.seen_samples
+
+    def on_step_end(self, state) -> None:
+        rate = (state.seen_samples - self.samples_before) / max(time.perf_counter() - self.started, 1e-9)
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{state.running_loss:.4f}", samples_s=f"{rate:.1f}")
+
+    def on_eval(self, state, row: dict) -> None:
+        self.bar.set_postfix(loss=f"{row['train_loss']:.4f}", val_rmse=f"{row['valid_rmse']:.4f}",
+                             best=f"{state.best_rmse:.4f}")
+
+    def on_train_end(self, state) -> None:
+        self.bar.close()
+
+
 class TrackMetrics(Callback):
     """Sends each evaluation's figures to a tracker."""
 
@@ -40,5 +97,5 @@ class TrackMetrics(Callback):
     def __init__(self, tracker):
         self.tracker = tracker
 
-    def on_eval(self, row: dict) -> None:
+    def on_eval(self, state, row: dict) -> None:
         self.tracker.log_metrics({k: row[k] for k in self.FIELDS}, step=row["step"])

@@ -10,35 +10,39 @@ from headbench.engine.inference import cpu_state, save_checkpoint
 from headbench.io import atomic_path
 
 
-def save(d: Path, model, evals, optimizer, scheduler, generator, step: int, epoch: int) -> None:
-    """Weights as safetensors; everything else (optimiser, schedule, data order, RNG, evaluations) as tensors."""
+def save(d: Path, state, model, optimizer, scheduler, generator) -> None:
+    """At the end of epoch ``state.epoch``: the weights as safetensors; the rest (the `TrainState`'s progress and
+    evaluations, optimiser, schedule, data order, RNG) as tensors."""
     d.mkdir(parents=True, exist_ok=True)
     save_checkpoint(cpu_state(model), d / "model.safetensors")
-    if evals.best_state is not None:
-        save_checkpoint(evals.best_state, d / "best.safetensors")
-    keys = list(evals.history[0]) if evals.history else []
-    state = {
+    if state.best_state is not None:
+        save_checkpoint(state.best_state, d / "best.safetensors")
+    keys = list(state.history[0]) if state.history else []
+    saved = {
         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-        "torch_rng": torch.get_rng_state(), "step": step, "epoch": epoch, "best_rmse": evals.best_rmse,
-        "best_step": evals.best_step, "best_pred": torch.as_tensor(evals.best_pred), "history_keys": keys,
-        "history": torch.tensor([[float(r[k]) for k in keys] for r in evals.history], dtype=torch.float64),
+        "torch_rng": torch.get_rng_state(), "step": state.step, "epoch": state.epoch + 1, "best_rmse": state.best_rmse,
+        "best_step": state.best_step, "best_pred": torch.as_tensor(state.best_pred), "history_keys": keys,
+        "history": torch.tensor([[float(r[k]) for k in keys] for r in state.history], dtype=torch.float64),
     }
     with atomic_path(d / "state.pt") as tmp:
-        torch.save(state, tmp)
+        torch.save(saved, tmp)
 
 
-def load(d: Path, model, evals, optimizer, scheduler, generator, device) -> tuple[int, int] | None:
-    """Restore what `save` wrote into the given objects; (step, epoch) to continue from, or None if nothing was saved."""
+def load(d: Path, state, model, optimizer, scheduler, generator, device) -> bool:
+    """Restore what `save` wrote into the given objects, ``state`` at the epoch to continue from; False if nothing
+    was saved."""
     if not (d / "state.pt").is_file():
-        return None
-    st = torch.load(d / "state.pt", weights_only=True)
+        return False
+    saved = torch.load(d / "state.pt", weights_only=True)
     model.load_state_dict(load_file(d / "model.safetensors", device=str(device)))
     if (d / "best.safetensors").is_file():
-        evals.best_state = load_file(d / "best.safetensors")
-    optimizer.load_state_dict(st["optimizer"])
-    scheduler.load_state_dict(st["scheduler"])
-    generator.set_state(st["generator"])
-    torch.set_rng_state(st["torch_rng"])
-    evals.best_rmse, evals.best_step, evals.best_pred = float(st["best_rmse"]), int(st["best_step"]), st["best_pred"].numpy()
-    evals.history = [dict(zip(st["history_keys"], row.tolist())) for row in st["history"]]
-    return int(st["step"]), int(st["epoch"])
+        state.best_state = load_file(d / "best.safetensors")
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    generator.set_state(saved["generator"])
+    torch.set_rng_state(saved["torch_rng"])
+    state.step, state.epoch = int(saved["step"]), int(saved["epoch"])
+    state.best_rmse, state.best_step = float(saved["best_rmse"]), int(saved["best_step"])
+    state.best_pred = saved["best_pred"].numpy()
+    state.history = [dict(zip(saved["history_keys"], row.tolist())) for row in saved["history"]]
+    return True

@@ -5,7 +5,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,60 @@ def _publish_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
+def _start_tracker(params: Params, variant_name: str, split: int, fold: int, seed: int):
+    """The run's tracker. MLflow's run is set up in a side process, so it opens while this one imports torch."""
+    from headbench.tracking.base import NullTracker
+    from headbench.tracking.mlflow_run import MlflowTracker, variant_params
+    from headbench.tracking.store import tracking_enabled
+
+    if not tracking_enabled(params.tracking.enabled):
+        return NullTracker()
+    parent_params = variant_params(params, variant_name)
+    return MlflowTracker(params.tracking.experiment, variant_name, fold, seed,
+                         {**parent_params, "split": split, "fold": fold, "seed": seed}, parent_params)
+
+
+@dataclass
+class FoldData:
+    ids: pd.Series         # row ids, in the data file's order
+    tokens: list           # token ids per row
+    y: np.ndarray
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+
+
+def _fold_data(params: Params, fold: int, folds_path: str | Path, tokenizer) -> FoldData:
+    """The rows, tokenised (through the cache), split into fold ``fold`` of ``folds_path`` and the rest."""
+    from headbench.data.tokens import tokenize
+    from headbench.tracking.store import project_root
+
+    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
+    tokens, _ = tokenize(df["text"].tolist(), tokenizer, params.train.max_length, project_root() / TOKEN_CACHE)
+    is_valid = (df["fold"] == fold).to_numpy()
+    if not is_valid.any():
+        raise ParamError(f"{folds_path}: fold {fold} has no rows")
+    return FoldData(df["id"], tokens, df["target"].to_numpy(np.float32), np.flatnonzero(~is_valid),
+                    np.flatnonzero(is_valid))
+
+
+def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, result, key: dict) -> None:
+    """oof.csv, history.csv, model.json and (with train.save_checkpoint) model.safetensors; ``key`` holds the run's
+    split, fold and nominal seed."""
+    from headbench.engine.inference import save_checkpoint
+
+    tp, mp, valid = params.train, params.model, data.valid_idx
+    oof = pd.DataFrame({"id": data.ids.to_numpy()[valid], **key, "target": data.y[valid].astype(np.float64),
+                        "prediction": result.predictions})
+    write_csv(tmp / "oof.csv", oof)
+    write_csv(tmp / "history.csv", pd.DataFrame(result.history))
+    write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length, **key,
+                                    "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
+    if tp.save_checkpoint:
+        state = {f"model.{k}": v for k, v in result.state.items()}
+        save_checkpoint(state, tmp / "model.safetensors",
+                        metadata={"variant": variant.name, **{k: str(v) for k, v in key.items()}})
+
+
 def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
               started: float | None = None, callbacks: list[Callback] = (), split: int | None = None) -> dict:
     """Train one (variant, fold, seed) on the partition of split seed ``split`` (default: round 1's, cv.seed), whose
@@ -70,50 +124,31 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     clock = Clock(started)
     events = CallbackList(callbacks)
     events.on_run_start(variant_name, fold, seed)
-    from headbench.tracking.base import NullTracker
-    from headbench.tracking.mlflow_run import MlflowTracker, variant_params
-    from headbench.tracking.store import project_root, tracking_enabled
-
     variant = check_run_args(params, variant_name, fold, seed)
     split = params.cv.seed if split is None else split
-    parent_params = variant_params(params, variant_name)
-    tracker = (  # made first: its side process opens MLflow while this one imports torch and loads the model
-        MlflowTracker(params.tracking.experiment, variant_name, fold, seed,
-                      {**parent_params, "split": split, "fold": fold, "seed": seed}, parent_params)
-        if tracking_enabled(params.tracking.enabled) else NullTracker()
-    )
+    tracker = _start_tracker(params, variant_name, split, fold, seed)
+    # torch is imported from here on, while the tracker's side process opens MLflow
     from headbench.model.encoder import build_model, check_max_length, load_config, load_tokenizer
-    from headbench.data.tokens import tokenize
-    from headbench.engine.inference import save_checkpoint
     from headbench.engine.loop import seed_everything, train
+    from headbench.tracking.store import project_root
 
     clock.lap("startup")
     tp, mp = params.train, params.model
-    config = load_config(mp.name, mp.trust_remote_code)  # fails here, offline, for a model that cannot be loaded
-    check_max_length(tp.max_length, config)
-    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
+    check_max_length(tp.max_length, load_config(mp.name, mp.trust_remote_code))  # fails here, offline, if unloadable
     tokenizer = load_tokenizer(mp.name, mp.trust_remote_code)
-    ids, _ = tokenize(df["text"].tolist(), tokenizer, tp.max_length, project_root() / TOKEN_CACHE)
-    is_valid = (df["fold"] == fold).to_numpy()
-    if not is_valid.any():
-        raise ParamError(f"{folds_path}: fold {fold} has no rows")
-    train_idx, valid_idx = np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
-    y = df["target"].to_numpy(np.float32)
+    data = _fold_data(params, fold, folds_path, tokenizer)
     clock.lap("data")
-
     nominal, seed = seed, run_seed(seed, split, fold, variant.seed_offset)  # the streams' seed; outputs keep the nominal one
     seed_everything(seed)
     model = build_model(mp, variant)
     clock.lap("model")
-    label = f"{variant_name} split {split} fold {fold} seed {nominal}"
-    resume_dir = project_root() / ".resume" / variant_name / Path(out).name
+    tr, va = data.train_idx, data.valid_idx
     with tracker:
         clock.lap("tracking")  # waiting for the MLflow run (set up in a side process)
-        result = train(
-            model, tokenizer, [ids[i] for i in train_idx], y[train_idx], [ids[i] for i in valid_idx], y[valid_idx],
-            tp, seed, llrd=variant.llrd, label=label, resume_dir=resume_dir,
-            callbacks=[*callbacks, TrackMetrics(tracker)],
-        )
+        result = train(model, tokenizer, [data.tokens[i] for i in tr], data.y[tr], [data.tokens[i] for i in va],
+                       data.y[va], tp, seed, llrd=variant.llrd, label=f"{variant_name} split {split} fold {fold} seed {nominal}",
+                       resume_dir=project_root() / ".resume" / variant_name / Path(out).name,
+                       callbacks=[*callbacks, TrackMetrics(tracker)])
         clock.lap("loop")
         clock.laps["train"], clock.laps["eval"] = result.train_seconds, result.eval_seconds
         clock.laps["loop"] -= result.train_seconds + result.eval_seconds  # what the loop spent on neither
@@ -121,22 +156,13 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
             "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
             "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": seed,
             "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
-            "train_rows": int(len(train_idx)), "valid_rows": int(len(valid_idx)), **result.memory,
+            "train_rows": int(len(tr)), "valid_rows": int(len(va)), **result.memory,
         }
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            oof = pd.DataFrame({"id": df["id"].to_numpy()[valid_idx], "split": split, "fold": fold, "seed": nominal,
-                                "target": y[valid_idx].astype(np.float64), "prediction": result.predictions})
-            write_csv(tmp / "oof.csv", oof)
-            write_csv(tmp / "history.csv", pd.DataFrame(result.history))
-            write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length,
-                                            "split": split, "fold": fold, "seed": nominal, "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
-            if tp.save_checkpoint:
-                state = {f"model.{k}": v for k, v in result.state.items()}
-                save_checkpoint(state, tmp / "model.safetensors", metadata={"variant": variant_name, "split": str(split), "fold": str(fold),
-                                                                                      "seed": str(nominal)})
+            _write_outputs(tmp, params, variant, data, result, {"split": split, "fold": fold, "seed": nominal})
             clock.lap("write")
             metrics.update(clock.seconds())
             write_json(tmp / "metrics.json", metrics)
