@@ -5,6 +5,7 @@ the real CommonLit rows, where the truth is known.
     python scripts/results/harness.py --from-pool     # re-judge the committed pool (seconds)
     python scripts/results/harness.py --small         # the CI test's harness (tests/test_harness.py): ci_small.json
     python scripts/results/harness.py --plan 0.85     # rounds 1..5 at margin = 0.85 A/A SDs, on the committed pool: plan.json
+    python scripts/results/harness.py --plan 0.85 --budget-runs 120 --plan-out docs/results/study6/plan.json  # a study's rounds
 
 **The learner.** Ridge regression on hashed word (1-2 gram) and character (3-4 gram) counts of the excerpt. Hashing
 fits nothing on the rows, so out-of-fold rows stay out of sample. A run's seed (headbench.data.folds.run_seed,
@@ -348,20 +349,34 @@ def table(setup: Setup, pool: dict) -> dict:
     return out
 
 
-def plan(pool: dict, margin_over_aa_sd: float, setup: Setup = Setup()) -> dict:
+def plan(pool: dict, margin_over_aa_sd: float, budget_runs: int | None = None, setup: Setup = Setup()) -> dict:
     """A study's number of rounds chosen on the harness: for 1..5 rounds (Bonferroni over variants × rounds), the
     `new_rows` calibration, decisions and runs at margin = ``margin_over_aa_sd`` × the pool's A/A SD (the ratio a
-    study's margin bears to its recipe's measured A/A SD)."""
+    study's margin bears to its recipe's measured A/A SD). A study's runs are its variants' plus the baseline's,
+    which trains every round while any variant is open. With ``budget_runs``, the chosen plan is the one with the
+    most correct verdicts expected whose expected runs fit the budget."""
     from dataclasses import replace
 
     margin = margin_over_aa_sd * aa_sd(pool)
-    out = {"margin_over_aa_sd": margin_over_aa_sd, "margin": margin, "rounds": {}}
+    m = len(VARIANTS) - 1
+    out = {"margin_over_aa_sd": margin_over_aa_sd, "margin": margin, "variants": m, "budget_runs": budget_runs,
+           "rounds": {}}
     for looks in range(1, 6):
         s = replace(setup, looks=looks)
         res = judge_new(s, pool, margin, "new_rows", np.random.default_rng([setup.seed, 7, looks]))
         r = rates(res, pool["truth_rows"][:, 1:], margin, s.alpha, K * looks)
         r["decided_per_100_runs"] = 100 * r["decided_correctly"] / r["runs_per_variant"]
+        study_runs = res["runs"].sum(-1) + res["runs"].max(-1)     # [D, n]: the variants' runs and the baseline's
+        r["study_runs_mean"] = float(study_runs.mean())
+        r["study_runs_max"] = K * looks * (m + 1)
+        r["study_runs_p90"] = float(np.quantile(study_runs, 0.9))
+        if budget_runs is not None:
+            r["over_budget"] = float((study_runs > budget_runs).mean())
+        r["correct_verdicts_mean"] = r["decided_correctly"] * m
         out["rounds"][looks] = r
+    if budget_runs is not None:
+        fits = [L for L, r in out["rounds"].items() if r["study_runs_mean"] <= budget_runs]
+        out["chosen_rounds"] = max(fits, key=lambda L: out["rounds"][L]["decided_correctly"]) if fits else None
     return out
 
 
@@ -381,15 +396,20 @@ def main():
     ap.add_argument("--small", action="store_true", help="the CI test's smaller harness, written to ci_small.json / .md")
     ap.add_argument("--plan", type=float, metavar="MARGIN_OVER_AA_SD",
                     help="compare 1..5 rounds on the committed pool at this margin / A/A SD ratio: plan.json")
+    ap.add_argument("--budget-runs", type=int, help="with --plan: the study's budget in runs (expected)")
+    ap.add_argument("--plan-out", type=Path, help="with --plan: where to write it (default: OUT/plan_<ratio>.json)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     if args.plan is not None:
-        out = plan(dict(np.load(args.out / "pool.npz")), args.plan)
-        (args.out / f"plan_{args.plan:g}.json").write_text(json.dumps(out, indent=1) + "\n")
+        out = plan(dict(np.load(args.out / "pool.npz")), args.plan, args.budget_runs)
+        (args.plan_out or args.out / f"plan_{args.plan:g}.json").write_text(json.dumps(out, indent=1) + "\n")
         for looks, r in out["rounds"].items():
             print(f"{looks} rounds: non-coverage {r['non_coverage']:.3f}, decided correctly {r['decided_correctly']:.3f}, "
-                  f"runs per variant {r['runs_per_variant']:.1f}, correct decisions per 100 runs {r['decided_per_100_runs']:.1f}")
+                  f"runs per variant {r['runs_per_variant']:.1f}, study runs {r['study_runs_mean']:.0f} "
+                  f"(at most {r['study_runs_max']}), correct decisions per 100 runs {r['decided_per_100_runs']:.1f}")
+        if args.budget_runs is not None:
+            print(f"chosen within {args.budget_runs} runs: {out['chosen_rounds']} rounds")
         return
     setup = SMALL if args.small else Setup()
     name = "ci_small" if args.small else "harness"
