@@ -19,6 +19,19 @@ def test_every_head_option_has_a_type_and_a_default():
             assert kind is not None and default is not inspect.Parameter.empty, (name, opt)
 
 
+def test_headbench_heads_lists_every_head_with_each_option_from_the_registry():
+    from headbench.commands.heads import listing
+
+    text = listing()
+    for name in HEADS:
+        assert HEADS[name].__doc__, f"head {name!r} has no docstring for `headbench heads`"
+        block = text.split(f"\n{name}: ")[-1] if not text.startswith(f"{name}: ") else text
+        for opt, (kind, default) in option_specs(name).items():
+            assert any(line.split()[:1] == [opt] for line in block.splitlines()[1:]), (name, opt)
+    lstm = text[text.index("lstm: "):].splitlines()
+    assert any(line.split() == ["bidirectional", "true", "or", "false", "default", "true"] for line in lstm)
+
+
 def batch(lengths, pad_to=None, seed=0):
     g = torch.Generator().manual_seed(seed)
     T = pad_to or max(lengths)

@@ -190,7 +190,6 @@ class Params:
     stats: StatsParams
     study: StudyParams
     variants: dict[str, Variant]
-    raw: dict
 
     @property
     def splits(self) -> list[int]:
@@ -379,7 +378,7 @@ def parse(raw: dict) -> Params:
     cv = parse_cv(raw)
     return Params(
         data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=cv, seeds=seeds, model=model, train=parse_train(raw),
-        tracking=tracking, stats=stats, study=parse_study(raw, cv.seed, variants, stats.baseline), variants=variants, raw=raw,
+        tracking=tracking, stats=stats, study=parse_study(raw, cv.seed, variants, stats.baseline), variants=variants,
     )
 
 

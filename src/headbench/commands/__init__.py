@@ -3,6 +3,7 @@
     headbench study --rounds                 # train a study in parallel workers (one per core), adaptive rounds
     headbench show                           # one row per experiment: each variant's Δ and verdict
     headbench predict new.csv --variants baseline
+    headbench heads                          # every head, with its options, types and defaults
     headbench benchmark --steps 60           # the engine against the Hugging Face Trainer
 """
 from __future__ import annotations
@@ -11,9 +12,9 @@ import argparse
 import sys
 
 from headbench.cli import main as run_main
-from headbench.commands import benchmark, predict, show, study
+from headbench.commands import benchmark, heads, predict, show, study
 
-COMMANDS = {"study": study, "show": show, "predict": predict, "benchmark": benchmark}
+COMMANDS = {"study": study, "show": show, "predict": predict, "heads": heads, "benchmark": benchmark}
 
 
 def parser() -> argparse.ArgumentParser:

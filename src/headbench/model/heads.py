@@ -44,22 +44,27 @@ def option_specs(name: str) -> dict[str, tuple[object, object]]:
     return {**own, **COMMON_OPTIONS}
 
 
-def head_options(name: str) -> list[str]:
-    return sorted(option_specs(name))
+def describe_kind(kind) -> str:
+    """How an option's type reads in a message or a listing."""
+    if get_origin(kind) is Literal:
+        return "one of " + " | ".join(map(str, get_args(kind)))
+    return {bool: "true or false", int: "integer >= 1", float: "number in [0, 1)"}.get(kind, str(kind))
 
 
 def _check_option(value, kind) -> str | None:
     """None if ``value`` is a valid ``kind``, else what it should be."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if get_origin(kind) is Literal:
-        return None if value in get_args(kind) else f"one of {list(get_args(kind))}"
-    if kind is bool:
-        return None if isinstance(value, bool) else "true or false"
-    if kind is int:
-        return None if number and isinstance(value, int) and value >= 1 else "an integer >= 1"
-    if kind is float:
-        return None if number and 0 <= value < 1 else "a number in [0, 1)"
-    raise TypeError(f"head option type {kind!r} is not supported: use int, float, bool or Literal[...]")
+        ok = value in get_args(kind)
+    elif kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = number and isinstance(value, int) and value >= 1
+    elif kind is float:
+        ok = number and 0 <= value < 1
+    else:
+        raise TypeError(f"head option type {kind!r} is not supported: use int, float, bool or Literal[...]")
+    return None if ok else describe_kind(kind)
 
 
 def validate_head(name, options: dict, key: str = "head") -> None:
@@ -123,6 +128,8 @@ class Head(nn.Module):
 
 @register_head("cls")
 class ClsHead(Head):
+    """The last layer's first token ([CLS] or <s>)."""
+
     def __init__(self, hidden_size, num_layers):
         super().__init__()
         self.out_features = hidden_size
@@ -133,6 +140,8 @@ class ClsHead(Head):
 
 @register_head("mean")
 class MeanHead(Head):
+    """The mean of the last layer over real tokens."""
+
     def __init__(self, hidden_size, num_layers):
         super().__init__()
         self.out_features = hidden_size
@@ -143,6 +152,8 @@ class MeanHead(Head):
 
 @register_head("max")
 class MaxHead(Head):
+    """The elementwise maximum of the last layer over real tokens."""
+
     def __init__(self, hidden_size, num_layers):
         super().__init__()
         self.out_features = hidden_size
@@ -153,6 +164,8 @@ class MaxHead(Head):
 
 @register_head("mean_max")
 class MeanMaxHead(Head):
+    """The mean and the maximum over real tokens, concatenated."""
+
     def __init__(self, hidden_size, num_layers):
         super().__init__()
         self.out_features = 2 * hidden_size
@@ -207,6 +220,8 @@ class LstmHead(Head):
 
 @register_head("concat_cls")
 class ConcatClsHead(Head):
+    """The first token of the last ``n_layers`` layers, concatenated."""
+
     def __init__(self, hidden_size, num_layers, n_layers: int = 4):
         super().__init__()
         if n_layers > num_layers:

@@ -37,7 +37,6 @@ from headbench.stats.verdict import Interval as Look
 
 VARIANCE_MODELS = ("moderated", "fold_means", "runs")
 SPENDING = ("pocock", "obrien_fleming")
-MULTIPLICITY = ("bonferroni", "none")
 MIN_FOLDS = 3          # fewer folds cannot estimate the fold-level part of the noise
 DECIDE_PROBABILITY = 0.8  # "runs needed": the budget at which a verdict is this likely at the observed noise
 MAX_SEEDS_PROJECTED = 100
