@@ -4,7 +4,8 @@ import sys
 
 from headbench.cli import main
 from headbench.config import load_params
-from headbench.report.tables import aa_warnings, aggregate, variant_figures
+from headbench.report.aggregate import aggregate
+from headbench.report.summary import aa_warnings, variant_figures
 from headbench.tracking.report_log import log_report
 from headbench.tracking.store import tracking_enabled
 

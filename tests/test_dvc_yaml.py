@@ -73,7 +73,7 @@ def test_the_closure_sees_imports_inside_functions():
 def test_editing_the_statistics_leaves_every_train_stage_fresh():
     for stage in ("train", "train_more"):
         deps = set(STAGES[stage]["deps"])
-        assert not {"src/headbench/stats/compare.py", "src/headbench/stats/sequential.py", "src/headbench/report/tables.py"} & deps
+        assert not {"src/headbench/stats/compare.py", "src/headbench/stats/sequential.py", "src/headbench/report/comparison.py"} & deps
         assert "src/headbench/stats/scoring.py" in deps  # the RMSE a run reports
 
 

@@ -18,7 +18,7 @@ MAKE_SUMMARY = textwrap.dedent("""\
     import pandas as pd
     from headbench.config import load_params
     from headbench.io import write_json
-    from headbench.report.tables import summary_metrics
+    from headbench.report.summary import summary_metrics
 
     p = load_params("params.yaml")
     sign = 1 if p.train.lr > 1e-4 else -1  # the experiment turns every verdict round

@@ -120,7 +120,7 @@ def stale_after_editing(root: Path, path: str) -> list[str]:
 
 def test_editing_reporting_code_makes_only_the_aggregate_stage_stale(repo):
     root, _ = repo
-    assert stale_after_editing(root, "src/headbench/report/tables.py") == ["aggregate"]
+    assert stale_after_editing(root, "src/headbench/report/markdown.py") == ["aggregate"]
 
 
 def test_editing_the_evaluation_logic_makes_only_the_evaluate_stages_stale(repo):

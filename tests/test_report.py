@@ -3,7 +3,9 @@ import pytest
 
 from conftest import ROOT
 from headbench.config import load_params, parse, read_yaml
-from headbench.report.tables import aa_controls, aa_warnings, detail, marked_delta, markdown, summary_metrics, variant_figures
+from headbench.report.comparison import aa_controls, detail
+from headbench.report.markdown import markdown
+from headbench.report.summary import aa_warnings, marked_delta, summary_metrics, variant_figures
 
 
 def test_the_default_study_has_an_aa_control():

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from headbench.errors import UserError
+from headbench.errors import CommandFailed, UserError
 
 
 def _raise_interrupt(signum, frame):
@@ -24,14 +24,18 @@ def _exit(code: int) -> None:
 
 
 def main(fn) -> None:
-    """Run ``fn()``: a user error prints one line and exits 2; SIGINT/SIGTERM exit 130 after cleanup."""
+    """Run ``fn()``, the one place errors become exit codes: a user error prints one line and exits 2, a failed tool
+    (`CommandFailed`) its own code, SIGINT/SIGTERM 130 after cleanup; otherwise ``fn``'s returned code, or 0."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        fn()
+        code = fn()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         _exit(2)
+    except CommandFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _exit(exc.code or 1)
     except KeyboardInterrupt as exc:
         print(f"interrupted ({exc or 'SIGINT'}): no partial outputs were written", file=sys.stderr)
         _exit(130)
-    _exit(0)
+    _exit(code or 0)

@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from headbench.errors import ParamError
+from headbench.summary_keys import FIGURE_KEYS, SUMMARY_KEYS
 
 OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
 VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIMISER_OPTIONS)
@@ -330,10 +331,6 @@ def parse_variant(name: str, v: Any) -> Variant:
 
 SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "study", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
-# The study-wide keys of metrics/summary.json (report.summary_metrics) and its per-figure groups (rmse.<variant>, ...),
-# beside one key per compared variant: no variant may take their names.
-SUMMARY_KEYS = ("question", "better", "worse", "equivalent", "aa_verdict", "runs")
-FIGURE_KEYS = ("rmse", "delta", "pm")
 
 
 def parse(raw: dict) -> Params:

@@ -1,5 +1,6 @@
-"""Errors a user can fix (bad params, data, tracking set-up, a diverging run). The stage wrapper
-(`headbench.cli.main`) prints any of them as one line and exits 2. Nothing here imports headbench."""
+"""Errors a user can fix (bad params, data, tracking set-up, a diverging run), and a command whose tool failed. The
+wrapper of every stage script and command (`headbench.cli.main`) prints any of them as one line and exits 2 (a
+`UserError`) or with the failed tool's code (`CommandFailed`). Nothing here imports headbench."""
 
 
 class UserError(Exception):
@@ -28,3 +29,11 @@ class NonFiniteLoss(UserError, RuntimeError):
 
 class StudyError(UserError, RuntimeError):
     """Missing stage outputs, or a worker that could not be set up."""
+
+
+class CommandFailed(Exception):
+    """A tool a command ran (a train stage, `dvc repro`, `dvc exp show`) failed; ``code`` is the exit code to pass on."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code

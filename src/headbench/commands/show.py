@@ -6,7 +6,6 @@ cannot decide on this many rows), `?` not enough runs, no mark while undecided. 
 """
 import re
 import subprocess
-import sys
 
 from headbench.config import QUESTIONS, load_params
 
@@ -27,7 +26,7 @@ def command(params_path: str, words: bool, extra: list[str]) -> list[str]:
     return ["dvc", "exp", "show", "--no-pager", "--drop", ".*", "--keep", keep_pattern(list(p.variants), p.stats.baseline, words), *extra]
 
 
-def run(args) -> None:
+def run(args) -> int:
     question = load_params(args.params).stats.question
     print(f"question: {question} ({QUESTIONS[question]})", flush=True)
-    sys.exit(subprocess.run(command(args.params, args.words, args.dvc_args)).returncode)
+    return subprocess.run(command(args.params, args.words, args.dvc_args)).returncode   # dvc's own code

@@ -13,47 +13,12 @@ Each worker is a git worktree under .dvc/tmp/workers/ sharing this checkout's DV
 src/headbench/study/workers.py. Launching again after a failure or Ctrl-C skips every finished stage.
 """
 import os
-import re
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from headbench.config import load_params
 from headbench.errors import StudyError
-from headbench.study.rounds import add_round, next_round, open_variants
-from headbench.study.workers import launch
-
-
-def start_mlflow_server(root: Path, port: int) -> tuple[subprocess.Popen, str]:
-    uri = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(["mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-                             "--artifacts-destination", str(root / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "1"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(uri + "/health", timeout=1).read()
-            return proc, uri
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    proc.terminate()
-    raise StudyError(f"the MLflow server on port {port} did not start")
-
-
-def repro(root: Path, tracking_uri: str | None = None) -> None:
-    """`dvc repro` in the checkout: the train stages come from the run-cache, evaluate and aggregate run. With a
-    server, the aggregate logs there too: the experiment it made stores artifacts only through the server."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else None
-    out = subprocess.run(["dvc", "repro"], cwd=root, capture_output=True, text=True, env=env)
-    sys.stdout.write(out.stdout)
-    if out.returncode:
-        sys.stderr.write(out.stderr)
-        sys.exit(out.returncode)
-    trained = re.findall(r"Running stage 'train(?:_more)?@", out.stdout)
-    print(f"dvc repro: {len(trained)} train stages ran in the main checkout, the rest came from the run-cache", flush=True)
+from headbench.study.driver import run_study
+from headbench.tracking.server import start_mlflow_server
 
 
 def add_arguments(ap) -> None:
@@ -77,30 +42,7 @@ def run(args) -> None:
     root = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip())
     server, uri = start_mlflow_server(root, args.port) if args.mlflow_server else (None, None)
     try:
-        while True:
-            params = load_params(root / "params.yaml")
-            rnd, _ = next_round(params)
-            t0 = time.perf_counter()
-            workers = launch(root, args.workers, args.devices, tracking_uri=uri)
-            print(f"round {rnd}: workers finished in {time.perf_counter() - t0:.0f} s", flush=True)
-            failed = [(stage, w) for w in workers for stage in w.failed]
-            for stage, w in failed:
-                print(f"FAILED {stage} (worker {w.k}; log: {w.log})", file=sys.stderr)
-            if failed:
-                sys.exit(1)
-            if args.no_repro:
-                return
-            repro(root, uri)
-            if not args.rounds:
-                return
-            still_open = open_variants(root / params.paths.detail)
-            seed = add_round(root / "params.yaml", still_open)
-            if seed is None:
-                print(f"round {rnd}: no variant open" if not still_open else f"round {rnd}: budget spent; open: {still_open}")
-                return
-            print(f"round {rnd + 1}: partition of split seed {seed} for {', '.join(still_open)} and the baseline "
-                  "(params.yaml study.more)", flush=True)
+        run_study(root, args.workers, args.devices, uri, args.rounds, judge=not args.no_repro)
     finally:
         if server:
             server.terminate()
-

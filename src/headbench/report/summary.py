@@ -1,0 +1,65 @@
+"""metrics/summary.json: the study in few, short columns for `dvc exp show` and `dvc metrics diff`."""
+from __future__ import annotations
+
+import pandas as pd
+
+from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, TOO_FEW, WORSE
+from headbench.summary_keys import FIGURE_KEYS, SUMMARY_KEYS
+
+
+def marked_delta(delta: float, verdict: str) -> str:
+    """A variant's Δ and verdict in one short cell: Δ RMSE in thousandths with its sign, ``*`` when called (better
+    when negative, worse when positive), ``=`` when equivalent (no difference beyond ±margin), ``?`` when there are
+    too few runs for a verdict, ``~`` when more runs cannot decide on this many rows (needs more data), no mark while
+    undecided. -31* reads "0.031 lower RMSE than the baseline, called
+    better"; +4= reads "0.004 higher, equivalent"; +4 reads "0.004 higher, undecided"."""
+    if pd.isna(delta):
+        return "?"
+    mark = {BETTER: "*", WORSE: "*", EQUIVALENT: "=", TOO_FEW: "?", NEEDS_DATA: "~"}.get(verdict, "")
+    return f"{round(1000 * float(delta)):+d}{mark}"
+
+
+def summary_metrics(table: pd.DataFrame) -> dict:
+    """The study in few, short columns, for `dvc exp show` and `dvc metrics diff` (and the aggregate MLflow run, same
+    names).
+
+    First (plain `dvc exp show` lists metrics in file order), one column per compared variant, named after it: its
+    Δ and verdict (`marked_delta`), so a 120-column terminal shows twelve variants' verdicts side by side.
+    Study-wide: ``question`` (what the verdicts answer: stats.question), ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
+    (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
+    runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
+    ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its simultaneous interval: delta ± pm).
+    Verdicts are adjusted for the variants and rounds. The rest (standard errors, the row term, the floor, runs
+    needed, per-fold RMSE, times) is in reports/comparison.csv."""
+    t = table.sort_values("delta")
+    named = lambda verdict: ", ".join(t.loc[t["verdict"] == verdict, "variant"]) or "-"
+    aa = table.loc[table["aa_control"], "verdict"]
+    compared_rows = table[table["verdict"] != "baseline"]
+    compared = compared_rows["runs_used"]
+    study = (table.attrs.get("question", "-"), named(BETTER), named(WORSE), named(EQUIVALENT), ", ".join(aa) if len(aa) else "-",
+             int(compared.min()) if len(compared) and compared.notna().all() else 0)
+    out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
+    out.update(zip(SUMMARY_KEYS, study, strict=True))
+    figures = variant_figures(table)
+    for figure in FIGURE_KEYS:
+        out[figure] = {v: f[figure] for v, f in figures.items() if figure in f}
+    return out
+
+
+def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
+    """Each variant's own figures (rmse; delta, pm and verdict for all but the baseline): its MLflow parent run's."""
+    r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
+    out = {}
+    for r in table.itertuples():
+        out[r.variant] = {"rmse": r6(r.oof_rmse)}
+        if r.verdict != "baseline":
+            out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict,
+                                  runs=int(r.runs_used), round=int(r.round), runs_needed=int(r.runs_needed),
+                                  floor=r6(r.floor))
+    return out
+
+
+def aa_warnings(table: pd.DataFrame) -> list[str]:
+    bad = table[table["aa_control"] & table["verdict"].isin([BETTER, WORSE])]
+    return [f"WARNING: the A/A control {r.variant!r} (the baseline's recipe, other seeds) was called {r.verdict!r}: "
+            f"this study's noise is larger than its statistics assume; trust none of its verdicts" for r in bad.itertuples()]
