@@ -1,5 +1,5 @@
 """The GPU path (bf16 autocast, the fp16 loss scaler, fused AdamW, predict on CUDA, seeded reproducibility).
-Skipped without CUDA; `python -m headbench.bench.gpucheck` runs it on a GPU machine, without this folder's conftest
+Skipped without CUDA; `python dev/gpucheck.py` runs it on a GPU machine, without this folder's conftest
 (the GPU machine has neither DVC nor MLflow). HEADBENCH_CUDA_TEST_MODEL: a local encoder folder whose tokenizer
 the tiny test model borrows (default: the packaged MiniLM)."""
 import os

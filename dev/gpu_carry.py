@@ -1,10 +1,10 @@
 """Make the folder a GPU check travels with (at most 64 MiB): the packaged MiniLM in fp16 (upcast on load by the
 check), the CommonLit CSV, and the ruamel.yaml wheel (the GPU machine's Python lacks it). Then, on that machine:
 
-    PYTHONPATH=src:$(ls gpu_carry/ruamel*.whl) python3 -m headbench.bench.gpucheck --out $OUT/gpu_check \\
+    PYTHONPATH=$(ls gpu_carry/ruamel*.whl) python3 dev/gpucheck.py --out $OUT/gpu_check \\
         --model gpu_carry/minilm-fp16 --data gpu_carry/train.csv
 
-    python scripts/gpu_carry.py [--out gpu_carry]      # gpu_carry/ is git-ignored; pass it as the run's carry
+    python dev/gpu_carry.py --data CSV [--out gpu_carry]     # gpu_carry/ is git-ignored; it travels with the check
 """
 import argparse
 import shutil
@@ -12,15 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import torch
-from transformers import AutoModel, AutoTokenizer
+import torch  # noqa: E402
+from transformers import AutoModel, AutoTokenizer  # noqa: E402
 
-from headbench.model.encoder import resolve_model_path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from headbench.model.encoder import resolve_model_path  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--out", default="gpu_carry")
 ap.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
-ap.add_argument("--data", default="../shared/data/commonlit/train.csv")
+ap.add_argument("--data", required=True, help="the CSV the check trains on")
 args = ap.parse_args()
 out = Path(args.out)
 shutil.rmtree(out, ignore_errors=True)

@@ -1,7 +1,7 @@
-"""One command that checks the GPU path and measures it, for a GPU machine lent for a few minutes.
+"""A developer's check of the GPU path, from a source checkout: one command, a few minutes on a GPU machine.
 
-    python -m headbench.bench.gpucheck --out DIR [--model DIR] [--data CSV]     # on the GPU machine (no DVC, no MLflow)
-    python -m headbench.bench.gpucheck --out DIR --dry-run                      # anywhere, seconds: tiny random encoder
+    python dev/gpucheck.py --out DIR --data CSV [--model DIR]     # on the GPU machine (no DVC, no MLflow)
+    python dev/gpucheck.py --out DIR --dry-run                    # anywhere, seconds: tiny random encoder
 
 It calls the library directly with tracking off and writes each figure to DIR as soon as it is measured, so a run
 cut short still leaves what it got:
@@ -26,7 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))   # the checkout's own headbench, installed or not
 
 
 def record(out: Path, name: str, obj) -> None:
@@ -103,7 +104,7 @@ def concurrent_runs(params: Path, folds: Path, work: Path, runs: list[tuple[int,
     procs = []
     for fold, seed in runs:
         out = work / tag / f"fold{fold}-seed{seed}"
-        procs.append((out, subprocess.Popen([sys.executable, "-m", "headbench.bench.gpucheck", "--one-run", str(params), str(folds),
+        procs.append((out, subprocess.Popen([sys.executable, __file__, "--one-run", str(params), str(folds),
                                              str(fold), str(seed), str(out)], env=env, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.PIPE, text=True)))
     metrics = []
@@ -127,11 +128,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="reports/gpu_check")
     ap.add_argument("--params", default=str(ROOT / "params.yaml"))
     ap.add_argument("--model", help="encoder folder or name (default: params.yaml's; an fp16 folder is upcast)")
-    ap.add_argument("--data", help="CSV (default: ../shared/data/commonlit/train.csv)")
+    ap.add_argument("--data", help="the CSV to train on (params.yaml's columns; required without --dry-run)")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--dry-run", action="store_true", help="tiny random encoder, demo data, 2 steps: the whole script in seconds")
     ap.add_argument("--one-run", nargs=5, metavar=("PARAMS", "FOLDS", "FOLD", "SEED", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if not (args.data or args.dry_run or args.one_run):
+        ap.error("--data CSV is required (or --dry-run)")
     if args.one_run:
         p, f, fold, seed, out = args.one_run
         return one_run(p, f, int(fold), int(seed), out)
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         data = work / "demo.csv"
         write_csv(data, make_demo(120, 0))
     else:
-        data = Path(args.data or ROOT.parent / "shared" / "data" / "commonlit" / "train.csv")
+        data = Path(args.data)
     params_path = study_params(args.params, model, str(data), args.dry_run, work)
     params = load_params(params_path)
     folds = work / "folds.csv"
