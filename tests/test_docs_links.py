@@ -8,10 +8,11 @@ import pytest
 from conftest import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+INDEXES = [ROOT / "docs" / "results" / "README.md", ROOT / "scripts" / "README.md", ROOT / "dev" / "README.md"]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES + INDEXES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_resolve(page):
     targets = [t for t in LINK.findall(page.read_text()) if not t.startswith(("http://", "https://"))]
     missing = [t for t in targets if not (page.parent / t).exists()]
