@@ -7,3 +7,36 @@ import numpy as np
 def rmse(pred, target) -> float:
     pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
     return float(np.sqrt(np.mean((pred - target) ** 2)))
+
+
+def regression_scores(pred, target, names: list[str]) -> dict:
+    """RMSE per target (``rmse_<name>``) and the primary metric: ``rmse`` for one target, ``mcrmse`` (the mean
+    column-wise RMSE) for several. Lower is better. ``pred`` and ``target`` are [rows] or [rows, targets]."""
+    from sklearn.metrics import mean_squared_error
+
+    pred = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    target = np.asarray(target, dtype=np.float64).reshape(len(target), -1)
+    per_target = np.sqrt(mean_squared_error(target, pred, multioutput="raw_values"))
+    primary = "rmse" if len(names) == 1 else "mcrmse"
+    return {primary: float(per_target.mean()), **{f"rmse_{n}": float(v) for n, v in zip(names, per_target, strict=True)}}
+
+
+def classification_scores(proba, labels) -> dict:
+    """The primary metric ``log_loss`` (lower is better), with ``accuracy`` and ``macro_f1`` (higher is better).
+    ``proba`` is [rows, classes] (rows sum to 1); ``labels`` are class indices 0..classes-1."""
+    from sklearn.metrics import accuracy_score, f1_score, log_loss
+
+    proba, labels = np.asarray(proba, dtype=np.float64), np.asarray(labels)
+    classes = list(range(proba.shape[1]))
+    predicted = proba.argmax(axis=1)
+    return {"log_loss": float(log_loss(labels, proba, labels=classes)),
+            "accuracy": float(accuracy_score(labels, predicted)),
+            "macro_f1": float(f1_score(labels, predicted, labels=classes, average="macro", zero_division=0))}
+
+
+def row_log_loss(proba, labels) -> np.ndarray:
+    """Each row's log-loss, −log p(true class), clipped as scikit-learn clips it: its mean is `log_loss`."""
+    proba = np.asarray(proba, dtype=np.float64)
+    eps = np.finfo(proba.dtype).eps
+    p = np.clip(proba[np.arange(len(proba)), np.asarray(labels)], eps, 1 - eps)
+    return -np.log(p)

@@ -92,6 +92,19 @@ def influence(sq_variant: np.ndarray, sq_baseline: np.ndarray) -> np.ndarray:
         sq_baseline / (2 * np.sqrt(sq_baseline.mean(-1, keepdims=True)))
 
 
+def mcrmse_influence(sq_variant: np.ndarray, sq_baseline: np.ndarray) -> np.ndarray:
+    """Per row, the paired influence on the difference in mean column-wise RMSE, from squared errors [..., T, rows]:
+    Σ_t e²_vt/(2T·RMSE_vt) − e²_bt/(2T·RMSE_bt). Each target weighs by its own RMSE, so the target with the largest
+    spread does not dominate, as it would in the squared error averaged over targets."""
+    return influence(sq_variant, sq_baseline).mean(axis=-2)
+
+
+def mean_loss_influence(loss_variant: np.ndarray, loss_baseline: np.ndarray) -> np.ndarray:
+    """Per row, the paired influence on the difference in a metric that is a mean of row losses (log-loss): the
+    row's loss difference itself."""
+    return np.asarray(loss_variant, dtype=np.float64) - np.asarray(loss_baseline, dtype=np.float64)
+
+
 def pair_masks(run_partition, looks: int) -> list[tuple[np.ndarray, ...]]:
     """For each look k, the entries of the runs' row-covariance matrix that may estimate τ²/N, best first: pairs
     of runs from different partitions seen by look k; pairs of different seeds in one partition; a run's own

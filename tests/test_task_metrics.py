@@ -1,0 +1,62 @@
+"""The task metrics agree with scikit-learn's own functions, and the row influences of MCRMSE and log-loss are the
+linearisations the verdicts' row term needs (headbench.stats.scoring, headbench.stats.verdict)."""
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error
+
+from headbench.stats.scoring import classification_scores, regression_scores, rmse, row_log_loss
+from headbench.stats.verdict import influence, mcrmse_influence, mean_loss_influence
+
+
+def test_regression_scores_match_scikit_learn_for_one_and_several_targets():
+    rng = np.random.default_rng(0)
+    y = rng.normal(0, [1.0, 5.0, 0.2], (300, 3))
+    p = y + rng.normal(0, [0.5, 2.0, 0.1], (300, 3))
+    one = regression_scores(p[:, 0], y[:, 0], ["target"])
+    assert one == {"rmse": pytest.approx(np.sqrt(mean_squared_error(y[:, 0], p[:, 0]))),
+                   "rmse_target": pytest.approx(rmse(p[:, 0], y[:, 0]))}
+    three = regression_scores(p, y, ["V", "A", "D"])
+    per = np.sqrt(mean_squared_error(y, p, multioutput="raw_values"))
+    assert three["mcrmse"] == pytest.approx(per.mean())
+    assert [three[f"rmse_{t}"] for t in "VAD"] == pytest.approx(list(per))
+
+
+def test_classification_scores_match_scikit_learn():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 2, (200, 4))
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = rng.integers(0, 4, 200)
+    s = classification_scores(proba, labels)
+    assert s["log_loss"] == pytest.approx(log_loss(labels, proba, labels=[0, 1, 2, 3]))
+    assert s["accuracy"] == pytest.approx(accuracy_score(labels, proba.argmax(1)))
+    assert s["macro_f1"] == pytest.approx(f1_score(labels, proba.argmax(1), average="macro"))
+    assert row_log_loss(proba, labels).mean() == pytest.approx(s["log_loss"])
+
+
+def test_mcrmse_influence_weighs_each_target_by_its_own_rmse():
+    rng = np.random.default_rng(2)
+    y = rng.normal(0, [1.0, 50.0], (400, 2))
+    p_b = y + rng.normal(0, [0.5, 25.0], (400, 2))
+    p_v = y + rng.normal(0, [0.4, 25.0], (400, 2))
+    sq_b, sq_v = ((p_b - y) ** 2).T, ((p_v - y) ** 2).T      # [targets, rows]
+    psi = mcrmse_influence(sq_v, sq_b)
+    mc = lambda p: regression_scores(p, y, ["a", "b"])["mcrmse"]  # noqa: E731
+    # each target's influence averages to half its RMSE difference, so ψ averages to half the MCRMSE difference
+    assert psi.mean() == pytest.approx((mc(p_v) - mc(p_b)) / 2)
+    assert psi == pytest.approx((influence(sq_v[0], sq_b[0]) + influence(sq_v[1], sq_b[1])) / 2)
+    # its variance is the MCRMSE difference's sampling variance over rows (a bootstrap of the rows agrees)
+    boot = np.random.default_rng(4).integers(0, 400, (2000, 400))
+    mc_rows = lambda p, i: regression_scores(p[i], y[i], ["a", "b"])["mcrmse"]  # noqa: E731
+    diffs = [mc_rows(p_v, i) - mc_rows(p_b, i) for i in boot]
+    assert np.std(diffs) == pytest.approx(psi.std() / np.sqrt(400), rel=0.1)
+    # the squared error averaged over targets, in squared units, would not give it
+    naive = (sq_v - sq_b).mean(0)
+    assert not np.std(diffs) == pytest.approx(naive.std() / np.sqrt(400), rel=0.5)
+
+
+def test_log_loss_influence_is_the_row_loss_difference():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 100)
+    pv, pb = (np.exp(z) / np.exp(z).sum(1, keepdims=True) for z in rng.normal(0, 1, (2, 100, 3)))
+    psi = mean_loss_influence(row_log_loss(pv, labels), row_log_loss(pb, labels))
+    assert psi.mean() == pytest.approx(log_loss(labels, pv, labels=[0, 1, 2]) - log_loss(labels, pb, labels=[0, 1, 2]))
