@@ -42,6 +42,7 @@ def main() -> None:
     ema = ["--ema", str(chosen["ema"])] if arm == "ema" else []
     subprocess.run([sys.executable, str(ROOT / "scripts/make_real_params.py"), str(OUT / "params.yaml"), "--epochs", "1",
                     "--max-length", "128", "--eval-every", "71", "--num-threads", "1", "--margin", str(MARGIN),
+                    "--folds", "0", "1", "2", "3", "4",
                     "--cv-seed", str(SPLIT_SEEDS[0]), "--split-seeds", *map(str, SPLIT_SEEDS[1:rounds]), *ema],
                    check=True, cwd=ROOT)
     design = {"recipe_arm": arm, "trial_decision": trial["decision"], "aa_paired_sd": chosen["aa_paired_sd"],
