@@ -5,22 +5,13 @@
 #   cp docs/results/study6/params.yaml ../study6/params.yaml
 #   nohup scripts/results/study6_run.sh ../study6 > study6.log 2>&1 &
 #   python scripts/collect_runs.py docs/results/study6 ../study6 ../study6/.dvc/tmp/workers/w*   # as runs finish
-# The clone's params.yaml must be the committed one apart from study.more, which the driver extends after each
-# round (copy it back here when it does: it is the study's plan). Uses the python/dvc on PATH (the project's venv).
+# The clone's params.yaml must equal the committed one (restore_runs.py checks it); the driver extends study.more
+# after each round: copy it back here when it does, it is the study's plan. Uses the python/dvc on PATH (the project's venv).
 set -euo pipefail
 clone=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$clone/src HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 cd "$clone"
-python - "$here/docs/results/study6/params.yaml" params.yaml <<'PY'
-import sys
-from ruamel.yaml import YAML
-frozen, here = (YAML(typ="safe").load(open(p)) for p in sys.argv[1:])
-for p in (frozen, here):
-    p["study"].pop("more", None)
-if frozen != here:
-    sys.exit(f"{sys.argv[2]} is not study6's frozen params (study.more aside)")
-PY
 python -c "import headbench; print('headbench from', headbench.__file__)"
 dvc repro split split_more
 env -u PYTHONPATH python "$here/scripts/restore_runs.py" "$here/docs/results/study6" "$clone"   # this checkout's code
