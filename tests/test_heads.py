@@ -44,17 +44,23 @@ def batch(lengths, pad_to=None, seed=0):
     return ids, mask
 
 
+# the outputs of each task type: one target, three targets (V, A, D), seven classes
+TASK_OUTPUTS = {"regression": 1, "regression-3-targets": 3, "classification-7-classes": 7}
+
+
+@pytest.mark.parametrize("task", TASK_OUTPUTS)
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
 @pytest.mark.parametrize("head, options", CASES, ids=[f"{h}-{o}" for h, o in CASES])
-def test_head_gives_one_finite_value_per_row_and_ignores_padding(tiny_models, kind, head, options):
+def test_head_gives_finite_outputs_per_row_and_ignores_padding(tiny_models, kind, head, options, task):
     torch.manual_seed(0)
-    model = build_regressor(load_encoder(tiny_models(kind)), head, options).eval()
+    outputs = TASK_OUTPUTS[task]
+    model = build_regressor(load_encoder(tiny_models(kind)), head, options, outputs).eval()
     lengths = [5, 12, 9, 3]
     ids, mask = batch(lengths)
     with torch.no_grad():
         out = model(ids, mask)
         padded = model(*batch(lengths, pad_to=40))
-    assert out.shape == (4,) and torch.isfinite(out).all()
+    assert out.shape == ((4,) if outputs == 1 else (4, outputs)) and torch.isfinite(out).all()
     torch.testing.assert_close(out, padded, atol=1e-5, rtol=0)
 
 

@@ -39,7 +39,7 @@ def run(tiny_dir, csv, variant="baseline", seed=0, **overrides):
 @pytest.mark.parametrize("kind", ["bert", "roberta"])
 def test_one_step_smoke(tiny_models, demo_csv, kind):
     res = run(tiny_models(kind), demo_csv, max_steps=1, eval_every=1)
-    assert res.steps == 1 and res.best_step == 1 and math.isfinite(res.best_rmse)
+    assert res.steps == 1 and res.best_step == 1 and math.isfinite(res.best_score)
     assert res.predictions.shape == (12,) and np.isfinite(res.predictions).all()
     assert res.samples_per_s > 0 and res.memory["peak_rss_mb"] > 0
 
@@ -66,7 +66,7 @@ def test_combined_variant_trains_and_learns(tiny_models, demo_csv):
     # it learns from the text, not just the targets' spread: the training mean scores 0.951 here and these 60 steps
     # 0.833, while gradient ascent ends at 27 and labels shuffled within each batch at 0.965
     mean_predictor = rmse(np.full(len(va_y), tr_y.mean()), va_y)
-    assert res.final_rmse < min(untrained, mean_predictor) - 0.05, (untrained, mean_predictor, res.history)
+    assert res.final_score < min(untrained, mean_predictor) - 0.05, (untrained, mean_predictor, res.history)
     changed = [k for k, t in res.state.items() if not torch.equal(t, before[k])]
     assert any(k.startswith("head.conv1") for k in changed) and any(k.startswith("encoder.embeddings") for k in changed)
 
@@ -78,8 +78,8 @@ def test_checkpoint_rule_decides_what_is_reported(tiny_models, demo_csv):
     curve = [h["valid_rmse"] for h in final.history]
     assert curve == [h["valid_rmse"] for h in best.history] and len(curve) == 6
     assert min(curve) < curve[-1]  # this setting overshoots, so the two rules must differ
-    assert final.valid_rmse == curve[-1] == final.final_rmse and final.best_rmse == min(curve)
-    assert best.valid_rmse == min(curve) and best.best_step == 1 + int(np.argmin(curve))
+    assert final.valid_score == curve[-1] == final.final_score and final.best_score == min(curve)
+    assert best.valid_score == min(curve) and best.best_step == 1 + int(np.argmin(curve))
     _, _, _, _, va_y = data(tiny_models("bert"), demo_csv)
     assert rmse(final.predictions, va_y) == pytest.approx(curve[-1])
     assert rmse(best.predictions, va_y) == pytest.approx(min(curve))
@@ -88,7 +88,7 @@ def test_checkpoint_rule_decides_what_is_reported(tiny_models, demo_csv):
 def test_same_seed_same_rmse_to_six_decimals(tiny_models, demo_csv):
     a = run(tiny_models("bert"), demo_csv, seed=3, max_steps=4, eval_every=2)
     b = run(tiny_models("bert"), demo_csv, seed=3, max_steps=4, eval_every=2)
-    assert round(a.best_rmse, 6) == round(b.best_rmse, 6)
+    assert round(a.best_score, 6) == round(b.best_score, 6)
     np.testing.assert_allclose(a.predictions, b.predictions, atol=1e-6)
 
 
@@ -202,8 +202,8 @@ def test_resume_continues_from_the_saved_epoch(tiny_models, demo_csv, tmp_path):
     seed_everything(0)
     whole = train(build_regressor(load_encoder(tiny), "cls"), tok, tr_ids, tr_y, va_ids, va_y, p.train, 0)
     np.testing.assert_allclose(res.predictions, whole.predictions, atol=1e-6)
-    assert res.best_rmse == pytest.approx(whole.best_rmse, abs=1e-6)
-    assert res.valid_rmse == pytest.approx(whole.valid_rmse, abs=1e-6)
+    assert res.best_score == pytest.approx(whole.best_score, abs=1e-6)
+    assert res.valid_score == pytest.approx(whole.valid_score, abs=1e-6)
 
 
 def test_callbacks_hear_every_step_and_every_evaluation_in_order(tiny_models, demo_csv):
@@ -244,6 +244,6 @@ def test_ema_scores_the_moving_average_of_the_weights_and_leaves_training_alone(
     for k in changed:
         torch.testing.assert_close(ema.state[k], 0.9 * w1[k] + 0.1 * plain.state[k])
     assert not np.allclose(ema.predictions, plain.predictions)
-    assert ema.valid_rmse == pytest.approx(rmse(ema.predictions, data(tiny, demo_csv)[4]))
+    assert ema.valid_score == pytest.approx(rmse(ema.predictions, data(tiny, demo_csv)[4]))
     same = run(tiny, demo_csv, max_steps=2, ema=0.0, **common)   # decay 0: the average is the last weights
     np.testing.assert_allclose(same.predictions, plain.predictions, rtol=1e-6)

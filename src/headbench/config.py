@@ -27,6 +27,11 @@ QUESTIONS = {   # stats.question: what a verdict answers (headbench.stats.verdic
     "new_rows": "new rows: trained on this data, does the variant score better on new rows like these?",
     "new_data": "new data: does the variant score better on a new data set of this size?",
 }
+TASKS = {       # task.type: what a row's target is (one place; data, heads, losses and metrics follow it)
+    "regression": "one numeric target, or several (data.target_col a list); MSE loss; RMSE, or MCRMSE for several",
+    "classification": "one column of class labels (strings or integers); cross-entropy loss; log-loss",
+}
+MAX_CLASSES = 1000
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -80,8 +85,17 @@ class DataParams:
     path: str
     id_col: str
     text_col: str
-    target_col: str
+    target_col: str | tuple[str, ...]   # one column, or several (multi-target regression)
     group_col: str | None = None
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target_col,) if isinstance(self.target_col, str) else tuple(self.target_col)
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    type: str = "regression"
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,7 @@ class PathsParams:
 @dataclass(frozen=True)
 class Params:
     data: DataParams
+    task: TaskParams
     demo: DemoParams
     paths: PathsParams
     cv: CVParams
@@ -252,9 +267,32 @@ def parse_data(raw: dict) -> DataParams:
         path=_str(d.get("path"), "data.path"),
         id_col=_str(d.get("id_col"), "data.id_col"),
         text_col=_str(d.get("text_col"), "data.text_col"),
-        target_col=_str(d.get("target_col"), "data.target_col"),
+        target_col=_targets(d.get("target_col")),
         group_col=_str(d.get("group_col"), "data.group_col", allow_none=True),
     )
+
+
+def _targets(value: Any) -> str | tuple[str, ...]:
+    if not isinstance(value, list):
+        return _str(value, "data.target_col")
+    _require(len(value) > 0, "data.target_col", "must name a column, or a non-empty list of columns")
+    cols = tuple(_str(v, "data.target_col") for v in value)
+    dup = sorted({c for c in cols if cols.count(c) > 1})
+    _require(not dup, "data.target_col", f"lists the column(s) {dup} more than once")
+    return cols[0] if len(cols) == 1 else cols
+
+
+def parse_task(raw: dict, data: DataParams) -> TaskParams:
+    """The task section; without one, a regression (the params files written before it existed)."""
+    if "task" not in raw:
+        return TaskParams()
+    t = _section(raw, "task")
+    _no_unknown(t, "task", _dataclass_keys(TaskParams))
+    kind = _choice(t.get("type"), "task.type", TASKS)
+    if kind == "classification":
+        _require(isinstance(data.target_col, str), "data.target_col",
+                 f"must name one column of class labels for task.type classification, got {list(data.targets)}")
+    return TaskParams(type=kind)
 
 
 def parse_cv(raw: dict) -> CVParams:
@@ -329,7 +367,7 @@ def parse_variant(name: str, v: Any) -> Variant:
                    encoder_dropout=encoder_dropout, seed_offset=seed_offset)
 
 
-SECTIONS = ("data", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "study", "variants")
+SECTIONS = ("data", "task", "demo", "paths", "cv", "seeds", "model", "train", "tracking", "stats", "study", "variants")
 VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -373,8 +411,9 @@ def parse(raw: dict) -> Params:
         futility=_num(st.get("futility"), "stats.futility", float, lo=0, hi=0.5),
     )
     cv = parse_cv(raw)
+    data = parse_data(raw)
     return Params(
-        data=parse_data(raw), demo=parse_demo(raw), paths=parse_paths(raw), cv=cv, seeds=seeds, model=model, train=parse_train(raw),
+        data=data, task=parse_task(raw, data), demo=parse_demo(raw), paths=parse_paths(raw), cv=cv, seeds=seeds, model=model, train=parse_train(raw),
         tracking=tracking, stats=stats, study=parse_study(raw, cv.seed, variants, stats.baseline), variants=variants,
     )
 

@@ -77,7 +77,7 @@ def run_headbench(params: Params, data, steps: int, seed: int) -> dict:
     result = train(model, tokenizer, tr_ids, tr_y, va_ids, va_y, tp, seed, label="headbench")
     return {
         "arm": "headbench", "samples_per_s": result.samples_per_s, "train_seconds": result.train_seconds,
-        "wall_seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb(), "valid_rmse": result.valid_rmse,
+        "wall_seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb(), "valid_rmse": result.valid_score,
         "steps": result.steps, **{k: v for k, v in result.memory.items() if k.startswith("cuda")},
     }
 

@@ -21,7 +21,7 @@ class TokenDataset(Dataset):
     def __getitem__(self, i):
         row = {"input_ids": self.ids[i].tolist()}
         if self.targets is not None:
-            row["labels"] = float(self.targets[i])
+            row["labels"] = self.targets[i].tolist()  # a float, a list of floats (several targets) or a class index
         return row
 
     @property

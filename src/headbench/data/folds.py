@@ -1,4 +1,4 @@
-"""K-fold assignment, stratified on the binned target, optionally keeping groups together."""
+"""K-fold assignment, stratified on the class or the binned (first) target, optionally keeping groups together."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,7 +9,7 @@ import pandas as pd
 
 from headbench.config import CVParams, ParamError, Params
 from headbench.data.table import load_dataset
-from headbench.errors import StudyError
+from headbench.errors import DataError, StudyError
 from headbench.io import read_id_csv, write_csv
 
 
@@ -25,12 +25,27 @@ def target_bins(target: pd.Series, n_bins: int) -> np.ndarray:
     return pd.qcut(target, q=n_bins, labels=False, duplicates="drop").to_numpy()
 
 
-def make_folds(df: pd.DataFrame, cv: CVParams) -> pd.DataFrame:
+def strata(df: pd.DataFrame, cv: CVParams, task: str, path="the data") -> np.ndarray:
+    """What the folds stratify on: the class, or the first target's quantile bin. A class with fewer rows than folds
+    would be missing from the training rows of a fold, so it is refused."""
+    first = next(c for c in df.columns if c == "target" or c.startswith("target."))
+    if task == "classification":
+        counts = df[first].value_counts()
+        rare = counts[counts < cv.n_folds]
+        if len(rare):
+            raise DataError(f"{path}: class(es) {rare.index.tolist()[:5]} have {rare.tolist()[:5]} rows, fewer than "
+                             f"`cv.n_folds`={cv.n_folds}: every fold must train on every class. Merge or drop them, "
+                             "or lower cv.n_folds")
+        return df[first].to_numpy()
+    return target_bins(df[first], min(cv.n_bins, len(df) // cv.n_folds or 1))
+
+
+def make_folds(df: pd.DataFrame, cv: CVParams, task: str = "regression", path="the data") -> pd.DataFrame:
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # ~1 s to import; train stages never split
 
     if cv.n_folds > len(df):
         raise ParamError(f"params.yaml: `cv.n_folds`={cv.n_folds} is more than the {len(df)} rows of the data")
-    bins = target_bins(df["target"], min(cv.n_bins, len(df) // cv.n_folds or 1))
+    bins = strata(df, cv, task, path)
     fold = np.full(len(df), -1)
     if "group" in df.columns:
         if df["group"].nunique() < cv.n_folds:
@@ -64,7 +79,7 @@ def attach_folds(df: pd.DataFrame, folds: pd.DataFrame, folds_path) -> pd.DataFr
 def split(params: Params, out: str | Path, split_seed: int | None = None) -> pd.DataFrame:
     """The split stage: every row of the data with its fold in the partition of ``split_seed`` (default cv.seed)."""
     cv = params.cv if split_seed is None else replace(params.cv, seed=split_seed)
-    folds = make_folds(load_dataset(params.data), cv)
+    folds = make_folds(load_dataset(params.data, task=params.task.type), cv, params.task.type, params.data.path)
     write_csv(out, folds)
     return folds
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from headbench.errors import DataError
-from headbench.config import DataParams
+from headbench.config import MAX_CLASSES, DataParams
 
 MAX_SHOWN = 5
 
@@ -76,21 +76,52 @@ def validate_target(df: pd.DataFrame, col: str, path) -> pd.Series:
     return values.astype("float64")
 
 
-def load_dataset(p: DataParams, require_target: bool = True, path: str | Path | None = None) -> pd.DataFrame:
-    """Validated frame with columns id, text, target (if present/required) and group (if set)."""
+def target_columns(p: DataParams) -> list[str]:
+    """The frame's target columns: ``target`` for one, ``target.<column>`` for each of several."""
+    return ["target"] if len(p.targets) == 1 else [f"target.{c}" for c in p.targets]
+
+
+def class_names(labels: pd.Series) -> list[str]:
+    """The classes in a fixed order: numerically if every label is an integer (0, 1, 2, 10), else as text."""
+    names = labels.unique().tolist()
+    if all(str(v).lstrip("-").isdigit() for v in names):
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+def validate_labels(df: pd.DataFrame, col: str, path) -> pd.Series:
+    labels = df[col].astype(str)
+    bad = df.index[labels.str.strip().eq("")]
+    if len(bad):
+        raise DataError(f"{path}: column {col!r} has missing class labels in {_rows(bad)}")
+    n = labels.nunique()
+    if n < 2:
+        raise DataError(f"{path}: column {col!r} has a single class ({labels.iloc[0]!r}): a classifier needs at least two")
+    if n > MAX_CLASSES:
+        raise DataError(f"{path}: column {col!r} has {n} distinct labels, more than {MAX_CLASSES} classes; "
+                        "is it a numeric target (task.type: regression)?")
+    return labels
+
+
+def load_dataset(p: DataParams, require_target: bool = True, path: str | Path | None = None,
+                 task: str = "regression") -> pd.DataFrame:
+    """Validated frame with columns id, text, the targets (if present or required: target_columns; a class label as
+    written, for classification) and group (if set)."""
     path = Path(path or p.path)
-    required = [p.id_col, p.text_col] + ([p.target_col] if require_target else [])
+    required = [p.id_col, p.text_col] + (list(p.targets) if require_target else [])
     if p.group_col and require_target:
         required.append(p.group_col)
-    df = read_csv(path, required, id_col=p.id_col, verbatim=(p.id_col, p.text_col))
+    labels = (p.target_col,) if task == "classification" else ()
+    df = read_csv(path, required, id_col=p.id_col, verbatim=(p.id_col, p.text_col, *labels))
     validate_ids(df, p.id_col, path)
     validate_texts(df, p.text_col, path)
     dup = df.index[df[p.text_col].duplicated(keep=False)]
     if len(dup):
         raise DataError(f"{path}: column {p.text_col!r} has duplicate texts in {_rows(dup)}")
     out = pd.DataFrame({"id": df[p.id_col].astype(str), "text": df[p.text_col].astype(str)})
-    if p.target_col in df.columns:
-        out["target"] = validate_target(df, p.target_col, path)
+    if all(c in df.columns for c in p.targets):
+        for col, name in zip(p.targets, target_columns(p)):
+            out[name] = validate_labels(df, col, path) if labels else validate_target(df, col, path)
     if p.group_col and p.group_col in df.columns:
         out["group"] = df[p.group_col].astype(str)
     return out

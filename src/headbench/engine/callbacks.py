@@ -82,8 +82,8 @@ class ProgressBar(Callback):
         self.bar.set_postfix(loss=f"{state.running_loss:.4f}", samples_s=f"{rate:.1f}")
 
     def on_eval(self, state, row: dict) -> None:
-        self.bar.set_postfix(loss=f"{row['train_loss']:.4f}", val_rmse=f"{row['valid_rmse']:.4f}",
-                             best=f"{state.best_rmse:.4f}")
+        self.bar.set_postfix(loss=f"{row['train_loss']:.4f}", **{f"val_{state.metric}": f"{row[f'valid_{state.metric}']:.4f}"},
+                             best=f"{state.best_score:.4f}")
 
     def on_train_end(self, state) -> None:
         self.bar.close()
@@ -92,10 +92,11 @@ class ProgressBar(Callback):
 class TrackMetrics(Callback):
     """Sends each evaluation's figures to a tracker."""
 
-    FIELDS = ("train_loss", "valid_rmse", "lr", "samples_per_s")
+    FIELDS = ("train_loss", "valid_{metric}", "lr", "samples_per_s")
 
     def __init__(self, tracker):
         self.tracker = tracker
 
     def on_eval(self, state, row: dict) -> None:
-        self.tracker.log_metrics({k: row[k] for k in self.FIELDS}, step=row["step"])
+        keys = [k.format(metric=state.metric) for k in self.FIELDS]
+        self.tracker.log_metrics({k: row[k] for k in keys}, step=row["step"])

@@ -15,19 +15,21 @@ from headbench.io import atomic_path
 @torch.inference_mode()
 def predict(model, tokenizer, ids: list[np.ndarray], batch_size: int, device, precision: str,
             pad_to_multiple_of: int | None = None) -> np.ndarray:
-    """Predictions in input order, computed over length-sorted batches."""
+    """Outputs in input order ([rows], or [rows, outputs] for a head with several), over length-sorted batches."""
     was_training = model.training
     model.eval()
     ds = TokenDataset(ids)
     batches = sorted_batches(ds.lengths, batch_size)
     loader = make_loader(ds, tokenizer, batches, pad_to_multiple_of, pin_memory=device.type == "cuda")
-    out = np.empty(len(ids), dtype=np.float64)
+    out = None
     for idx, batch in zip(batches, loader):
         with dev.autocast(device, precision):
             p = model(batch["input_ids"].to(device, non_blocking=True), batch["attention_mask"].to(device, non_blocking=True))
+        if out is None:
+            out = np.empty((len(ids), *p.shape[1:]), dtype=np.float64)
         out[idx] = p.float().cpu().numpy()
     model.train(was_training)
-    return out
+    return out if out is not None else np.empty(0, dtype=np.float64)
 
 
 def cpu_state(model) -> dict:

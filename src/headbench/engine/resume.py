@@ -20,7 +20,7 @@ def save(d: Path, state, model, optimizer, scheduler, generator) -> None:
     keys = list(state.history[0]) if state.history else []
     saved = {
         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-        "torch_rng": torch.get_rng_state(), "step": state.step, "epoch": state.epoch + 1, "best_rmse": state.best_rmse,
+        "torch_rng": torch.get_rng_state(), "step": state.step, "epoch": state.epoch + 1, "best_score": state.best_score,
         "best_step": state.best_step, "best_pred": torch.as_tensor(state.best_pred), "history_keys": keys,
         "history": torch.tensor([[float(r[k]) for k in keys] for r in state.history], dtype=torch.float64),
     }
@@ -42,7 +42,7 @@ def load(d: Path, state, model, optimizer, scheduler, generator, device) -> bool
     generator.set_state(saved["generator"])
     torch.set_rng_state(saved["torch_rng"])
     state.step, state.epoch = int(saved["step"]), int(saved["epoch"])
-    state.best_rmse, state.best_step = float(saved["best_rmse"]), int(saved["best_step"])
+    state.best_score, state.best_step = float(saved["best_score"]), int(saved["best_step"])
     state.best_pred = saved["best_pred"].numpy()
     state.history = [dict(zip(saved["history_keys"], row.tolist())) for row in saved["history"]]
     return True

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from headbench.config import Params, ParamError, Variant
-from headbench.data.table import load_dataset
+from headbench.data.table import class_names, load_dataset, target_columns
+from headbench.errors import DataError
 from headbench.data.folds import attach_folds, read_folds, run_seed
 from headbench.io import write_csv, write_json
 from headbench.engine.callbacks import Callback, CallbackList, TrackMetrics
@@ -77,9 +78,17 @@ def _start_tracker(params: Params, variant_name: str, split: int, fold: int, see
 class FoldData:
     ids: pd.Series         # row ids, in the data file's order
     tokens: list           # token ids per row
-    y: np.ndarray
+    y: np.ndarray          # [rows] or [rows, targets] (float32); class indices for classification
     train_idx: np.ndarray
     valid_idx: np.ndarray
+    names: list            # the targets (regression) or the classes, in output order
+    task: str = "regression"
+
+    @property
+    def objective(self):
+        from headbench.engine.objective import Objective  # torch: imported once the tracker has started
+
+        return Objective(self.task, len(self.names))
 
 
 def _fold_data(params: Params, fold: int, folds_path: str | Path, tokenizer) -> FoldData:
@@ -87,13 +96,41 @@ def _fold_data(params: Params, fold: int, folds_path: str | Path, tokenizer) -> 
     from headbench.data.tokens import tokenize
     from headbench.tracking.store import project_root
 
-    df = attach_folds(load_dataset(params.data), read_folds(folds_path, params.cv.n_folds), folds_path)
+    task = params.task.type
+    df = attach_folds(load_dataset(params.data, task=task), read_folds(folds_path, params.cv.n_folds), folds_path)
     tokens, _ = tokenize(df["text"].tolist(), tokenizer, params.train.max_length, project_root() / TOKEN_CACHE)
     is_valid = (df["fold"] == fold).to_numpy()
     if not is_valid.any():
         raise ParamError(f"{folds_path}: fold {fold} has no rows")
-    return FoldData(df["id"], tokens, df["target"].to_numpy(np.float32), np.flatnonzero(~is_valid),
-                    np.flatnonzero(is_valid))
+    if task == "classification":
+        names = class_names(df["target"])
+        missing = sorted(set(names) - set(df.loc[~is_valid, "target"]), key=names.index)
+        if missing:
+            raise DataError(f"{folds_path}: fold {fold}'s training rows have no row of class(es) {missing[:5]} "
+                            f"(column {params.data.target_col!r} of {params.data.path}): a model cannot learn a class it never "
+                            "sees; merge rare classes, or use fewer folds")
+        y = df["target"].map({c: i for i, c in enumerate(names)}).to_numpy(np.int64)
+    else:
+        names = list(params.data.targets)
+        y = df[target_columns(params.data)].to_numpy(np.float32)
+        y = y[:, 0] if len(names) == 1 else y
+    return FoldData(df["id"], tokens, y, np.flatnonzero(~is_valid), np.flatnonzero(is_valid), names, task)
+
+
+def oof_frame(data: FoldData, rows: np.ndarray, predictions: np.ndarray, key: dict) -> pd.DataFrame:
+    """One run's out-of-fold rows: id, split, fold, seed, then the target and prediction (one target), a
+    ``target.<name>`` and ``prediction.<name>`` per target (several), or the class label, the predicted label and a
+    ``proba.<class>`` per class (classification)."""
+    ids = {"id": data.ids.to_numpy()[rows], **key}
+    if data.task == "classification":
+        names = np.asarray(data.names, dtype=object)
+        proba = {f"proba.{c}": predictions[:, i] for i, c in enumerate(data.names)}
+        return pd.DataFrame({**ids, "target": names[data.y[rows]], "prediction": names[predictions.argmax(1)], **proba})
+    if len(data.names) == 1:
+        return pd.DataFrame({**ids, "target": data.y[rows].astype(np.float64), "prediction": predictions})
+    y = data.y[rows].astype(np.float64)
+    return pd.DataFrame({**ids, **{f"target.{n}": y[:, i] for i, n in enumerate(data.names)},
+                         **{f"prediction.{n}": predictions[:, i] for i, n in enumerate(data.names)}})
 
 
 def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, result, key: dict) -> None:
@@ -102,9 +139,7 @@ def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, 
     from headbench.engine.inference import save_checkpoint
 
     tp, mp, valid = params.train, params.model, data.valid_idx
-    oof = pd.DataFrame({"id": data.ids.to_numpy()[valid], **key, "target": data.y[valid].astype(np.float64),
-                        "prediction": result.predictions})
-    write_csv(tmp / "oof.csv", oof)
+    write_csv(tmp / "oof.csv", oof_frame(data, valid, result.predictions, key))
     write_csv(tmp / "history.csv", pd.DataFrame(result.history))
     write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length, **key,
                                     "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
@@ -140,7 +175,7 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
     clock.lap("data")
     nominal, seed = seed, run_seed(seed, split, fold, variant.seed_offset)  # the streams' seed; outputs keep the nominal one
     seed_everything(seed)
-    model = build_model(mp, variant)
+    model = build_model(mp, variant, len(data.names))
     clock.lap("model")
     tr, va = data.train_idx, data.valid_idx
     with tracker:
@@ -148,13 +183,14 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         result = train(model, tokenizer, [data.tokens[i] for i in tr], data.y[tr], [data.tokens[i] for i in va],
                        data.y[va], tp, seed, llrd=variant.llrd, label=f"{variant_name} split {split} fold {fold} seed {nominal}",
                        resume_dir=project_root() / ".resume" / variant_name / Path(out).name,
-                       callbacks=[*callbacks, TrackMetrics(tracker)])
+                       callbacks=[*callbacks, TrackMetrics(tracker)], objective=data.objective)
         clock.lap("loop")
         clock.laps["train"], clock.laps["eval"] = result.train_seconds, result.eval_seconds
         clock.laps["loop"] -= result.train_seconds + result.eval_seconds  # what the loop spent on neither
+        metric = data.objective.metric
         metrics = {
-            "valid_rmse": result.valid_rmse, "checkpoint": tp.checkpoint, "final_valid_rmse": result.final_rmse,
-            "best_valid_rmse": result.best_rmse, "best_step": result.best_step, "steps": result.steps, "run_seed": seed,
+            f"valid_{metric}": result.valid_score, "checkpoint": tp.checkpoint, f"final_valid_{metric}": result.final_score,
+            f"best_valid_{metric}": result.best_score, "best_step": result.best_step, "steps": result.steps, "run_seed": seed,
             "train_seconds": result.train_seconds, "samples_per_s": result.samples_per_s,
             "train_rows": int(len(tr)), "valid_rows": int(len(va)), **result.memory,
         }

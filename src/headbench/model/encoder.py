@@ -105,16 +105,18 @@ class Regressor(nn.Module):
         return self.head(out.hidden_states, attention_mask)
 
 
-def build_regressor(encoder: nn.Module, head_name: str, head_options: dict | None = None) -> Regressor:
+def build_regressor(encoder: nn.Module, head_name: str, head_options: dict | None = None, outputs: int = 1) -> Regressor:
     cfg = encoder.config
-    head = build_head(head_name, cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.dim, num_hidden_layers(cfg), head_options)
+    head = build_head(head_name, cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.dim, num_hidden_layers(cfg),
+                      head_options, outputs)
     return Regressor(encoder, head)
 
 
-def build_model(mp: ModelParams, variant: Variant) -> Regressor:
+def build_model(mp: ModelParams, variant: Variant, outputs: int = 1) -> Regressor:
     """The one recipe for a variant's model: the pretrained encoder, its top layers re-initialised, its dropout
-    set, and the head. Call seed_everything first: re-initialisation and the head's weights draw from it."""
+    set, and the head with ``outputs`` outputs (one per target or class). Call seed_everything first:
+    re-initialisation and the head's weights draw from it."""
     encoder = load_encoder(mp.name, mp.trust_remote_code)
     reinit_top_layers(encoder, variant.reinit_layers)
     set_encoder_dropout(encoder, variant.encoder_dropout)
-    return build_regressor(encoder, variant.head, variant.head_options)
+    return build_regressor(encoder, variant.head, variant.head_options, outputs)

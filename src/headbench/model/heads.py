@@ -1,10 +1,11 @@
-"""Regression heads: one registry that names them all, one signature for all of them.
+"""Heads: one registry that names them all, one signature for all of them.
 
-Every head is called as ``head(hidden_states, attention_mask) -> Tensor[batch]`` where
+Every head is called as ``head(hidden_states, attention_mask) -> Tensor[batch]`` (one output) or
+``Tensor[batch, outputs]`` (one per target or class, as the task says) where
 ``hidden_states`` is the encoder's tuple (embeddings, layer 1, ..., layer L) of
 ``[batch, seq, hidden]`` tensors and ``attention_mask`` is ``[batch, seq]`` with 1 for real
 tokens. A head pools the states into features; the shared output block (optional dropout or
-multi-sample dropout, then Linear -> 1) turns features into one prediction per row.
+multi-sample dropout, then Linear -> outputs) turns features into the row's outputs.
 Padding never influences a prediction: every pooling below masks it out.
 """
 from __future__ import annotations
@@ -83,13 +84,13 @@ def validate_head(name, options: dict, key: str = "head") -> None:
             raise ParamError(f"params.yaml: `{key}.head_options.{opt}` must be {want}, got {value!r}")
 
 
-def build_head(name: str, hidden_size: int, num_layers: int, options: dict | None = None) -> "Head":
+def build_head(name: str, hidden_size: int, num_layers: int, options: dict | None = None, outputs: int = 1) -> "Head":
     options = dict(options or {})
     validate_head(name, options)
     dropout = options.pop("dropout", COMMON_OPTIONS["dropout"][1])
     msd = options.pop("msd_samples", COMMON_OPTIONS["msd_samples"][1])
     head = HEADS[name](hidden_size=hidden_size, num_layers=num_layers, **options)
-    head.set_output(dropout, msd)
+    head.set_output(dropout, msd, outputs)
     return head
 
 
@@ -108,10 +109,11 @@ class Head(nn.Module):
     head_name = "?"
     out_features: int
 
-    def set_output(self, dropout: float, msd_samples: int) -> None:
+    def set_output(self, dropout: float, msd_samples: int, outputs: int = 1) -> None:
         self.dropout = nn.Dropout(dropout)
         self.msd_samples = msd_samples
-        self.fc = nn.Linear(self.out_features, 1)
+        self.outputs = outputs
+        self.fc = nn.Linear(self.out_features, outputs)
 
     def pool(self, hidden_states, mask) -> torch.Tensor:
         raise NotImplementedError
@@ -123,7 +125,7 @@ class Head(nn.Module):
             out = torch.stack([self.fc(self.dropout(features)) for _ in range(self.msd_samples)]).mean(0)
         else:
             out = self.fc(self.dropout(features))
-        return out.squeeze(-1)
+        return out.squeeze(-1) if self.outputs == 1 else out
 
 
 @register_head("cls")
