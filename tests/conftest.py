@@ -109,12 +109,41 @@ def tiny_models(tmp_path_factory):
     return get
 
 
+def sentences(rows: int, seed: int):
+    """Test data a tiny random encoder learns from in a few steps: one sentence each, the target a fixed function of
+    its length in words and its share of rare words (the demo's word lists) plus noise."""
+    import numpy as np
+    import pandas as pd
+    from headbench.data.demo import CLAUSES, EASY, HARD
+
+    hard_words = {w for ws in HARD.values() for w in ws}
+    rng = np.random.default_rng(seed)
+    records, seen = [], set()
+    while len(records) < rows:
+        difficulty = rng.random()
+        rare = 0.05 + 0.6 * difficulty
+        pick = lambda kind: rng.choice(HARD[kind] if rng.random() < rare else EASY[kind])  # noqa: E731
+        phrase = lambda: f"the {pick('adj')} {pick('noun')} {pick('verb')} the {pick('adj')} {pick('noun')}"  # noqa: E731
+        clauses = min(int(rng.poisson(1.5 * difficulty)), 2)
+        parts = [phrase()]
+        for _ in range(clauses):
+            parts.append(f"{rng.choice(CLAUSES)} {phrase()}")
+        text = ", ".join(parts)
+        text = text[0].upper() + text[1:] + "."
+        if text in seen:
+            continue
+        seen.add(text)
+        words = text.split()
+        rare_frac = np.mean([w.strip(".,").lower() in hard_words for w in words])
+        target = 1.2 - 5.0 * rare_frac - 0.06 * len(words) + rng.normal(0, 0.15)
+        records.append({"id": f"demo{len(records):04d}", "excerpt": text, "target": round(float(target), 5)})
+    return pd.DataFrame(records)
+
+
 @pytest.fixture
 def demo_csv(tmp_path):
-    from headbench.data.demo import make_demo
-
     path = tmp_path / "demo.csv"
-    make_demo(60, seed=1).to_csv(path, index=False)
+    sentences(60, seed=1).to_csv(path, index=False)
     return path
 
 

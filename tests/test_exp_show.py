@@ -1,5 +1,5 @@
-"""`dvc exp show` as the README gives it, rendered by DVC itself in a 120-column terminal: the default study's twelve
-variants, each one column with its Δ and verdict, one row per experiment. No training: the summary is made by
+"""`dvc exp show` as `headbench show` gives it, rendered by DVC itself in a 120-column terminal: the CommonLit studies'
+twelve variants, each one column with its Δ and verdict, one row per experiment. No training: the summary is made by
 report.summary_metrics from a table whose cells are the widest the README promises to fit (|Δ| < 0.1, called)."""
 import json
 import re
@@ -34,8 +34,16 @@ def readme_command() -> list[str]:
     return shlex.split(line.split("#")[0])
 
 
-def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_path):
-    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+def test_the_readme_command_is_headbench_shows_for_the_default_variants():
+    from headbench.commands.show import command
+
+    assert readme_command() == [c for c in command(str(ROOT / "params.yaml"), False, []) if c != "--no-pager"]
+
+
+def test_headbench_show_fits_the_commonlit_studies_twelve_variants_in_120_columns(tmp_path):
+    from headbench.commands.show import command as show_command
+
+    (tmp_path / "params.yaml").write_text((ROOT / "docs/results/study6/params.yaml").read_text())
     (tmp_path / "make_summary.py").write_text(MAKE_SUMMARY)
     YAML().dump({"stages": {"aggregate": {"cmd": "python make_summary.py", "deps": ["make_summary.py"],
                                           "params": ["train.lr", "variants", "stats"],
@@ -48,9 +56,8 @@ def test_the_readme_command_shows_twelve_variants_verdicts_in_120_columns(tmp_pa
     params = load_params(tmp_path / "params.yaml")
     compared = [v for v in params.variants if v != params.stats.baseline]
     assert len(params.variants) == 12
-    command = readme_command()
-    assert command[:3] == ["dvc", "exp", "show"]
-    lines = sh(shlex.join([*command, "--no-pager"]), tmp_path, timeout=300, COLUMNS="120").splitlines()
+    command = show_command(str(tmp_path / "params.yaml"), False, [])
+    lines = sh(shlex.join(command), tmp_path, timeout=300, COLUMNS="120").splitlines()
     assert max(len(line) for line in lines) <= 120, "\n".join(lines)
     assert "…" not in "\n".join(lines)  # DVC collapses columns that do not fit into an ellipsis
     header = next(line for line in lines if "Experiment" in line).split()
