@@ -60,3 +60,60 @@ def test_log_loss_influence_is_the_row_loss_difference():
     pv, pb = (np.exp(z) / np.exp(z).sum(1, keepdims=True) for z in rng.normal(0, 1, (2, 100, 3)))
     psi = mean_loss_influence(row_log_loss(pv, labels), row_log_loss(pb, labels))
     assert psi.mean() == pytest.approx(log_loss(labels, pv, labels=[0, 1, 2]) - log_loss(labels, pb, labels=[0, 1, 2]))
+
+
+def _oofs(task: str, rows=400, splits=(1, 2, 3), folds=5, better=0.0, seed=0):
+    """Out-of-fold frames of a baseline, its A/A control (other noise, same quality) and a variant whose errors shrink
+    by ``better``, as the train stage writes them for ``task`` (engine.run.oof_frame)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    classes = ["fiction", "letters", "news"]
+    truth = rng.normal(0, [1.0, 3.0, 0.3], (rows, 3))
+    labels = rng.integers(0, 3, rows)
+    out = {"baseline": [], "aa": [], "variant": []}
+    for split in splits:
+        fold = rng.permutation(np.arange(rows) % folds)
+        for name, gain in (("baseline", 0.0), ("aa", 0.0), ("variant", better)):
+            key = pd.DataFrame({"id": [f"r{i}" for i in range(rows)], "split": split, "fold": fold, "seed": 42})
+            if task == "classification":
+                logits = rng.normal(0, 1, (rows, 3))
+                logits[np.arange(rows), labels] += 1.0 + 3 * gain
+                p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+                frame = key.assign(target=np.array(classes)[labels], prediction=np.array(classes)[p.argmax(1)],
+                                   **{f"proba.{c}": p[:, i] for i, c in enumerate(classes)})
+            else:
+                pred = truth + rng.normal(0, [0.5, 1.5, 0.15], (rows, 3)) * (1 - gain)
+                frame = key.assign(**{f"target.{t}": truth[:, i] for i, t in enumerate("VAD")},
+                                   **{f"prediction.{t}": pred[:, i] for i, t in enumerate("VAD")})
+            out[name].append(frame)
+    return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("task", ["mcrmse", "classification"])
+def test_the_primary_metric_of_oof_rows_is_scikit_learns(task):
+    from headbench.stats.scoring import oof_score
+
+    oof = _oofs(task)["baseline"]
+    if task == "classification":
+        want = log_loss(oof["target"], oof[["proba.fiction", "proba.letters", "proba.news"]].to_numpy(),
+                        labels=["fiction", "letters", "news"])
+    else:
+        want = np.mean([np.sqrt(mean_squared_error(oof[f"target.{t}"], oof[f"prediction.{t}"])) for t in "VAD"])
+    assert oof_score(oof) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("task", ["mcrmse", "classification"])
+def test_the_verdicts_call_a_clear_gain_better_and_leave_the_aa_control_alone_for_every_task(task):
+    from headbench.stats.compare import compare_oof, run_rmse
+    from headbench.stats.verdict import Design
+
+    oofs = _oofs(task, better=0.3)
+    table, runs = compare_oof(oofs, "baseline", Design(alpha=0.05, m=2, looks=3, folds=5, n_folds=5, margin=0.01),
+                              [1, 2, 3])
+    verdict = table.set_index("variant")["verdict"]
+    assert verdict["variant"] == "better" and verdict["aa"] not in ("better", "worse")
+    row = table.set_index("variant").loc["variant"]
+    paired = runs[(runs["variant"] == "variant") & runs["split"].isin([1, 2, 3][:row["round"]])]
+    assert row["delta"] == pytest.approx(paired["delta"].mean())  # Δ of the primary metric over the rounds it used
+    assert (run_rmse(oofs["variant"]) < run_rmse(oofs["baseline"])).mean() > 0.9

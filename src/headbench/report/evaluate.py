@@ -11,9 +11,20 @@ from headbench.config import Params
 from headbench.errors import StudyError
 from headbench.io import read_id_csv, run_dir, write_csv, write_json
 from headbench.stats.compare import fold_table
+from headbench.stats.scoring import oof_task
+
+KEY_COLUMNS = ["id", "split", "fold", "seed"]
+OOF_COLUMNS = [*KEY_COLUMNS, "target", "prediction"]   # one regression target
 
 
-OOF_COLUMNS = ["id", "split", "fold", "seed", "target", "prediction"]
+def oof_columns(oof: pd.DataFrame) -> list[str]:
+    """The columns a run's oof.csv must have for its task (engine.run.oof_frame writes them)."""
+    task, names = oof_task(oof)
+    if task == "classification":
+        return [*OOF_COLUMNS, *(f"proba.{c}" for c in names)]
+    if names == ["target"]:
+        return OOF_COLUMNS
+    return [*KEY_COLUMNS, *(f"target.{n}" for n in names), *(f"prediction.{n}" for n in names)]
 
 
 def read_run(d: Path, split: int, fold: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -25,17 +36,21 @@ def read_run(d: Path, split: int, fold: int, seed: int) -> tuple[pd.DataFrame, p
         history = pd.read_csv(d / "history.csv")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise bad("oof.csv or history.csv", f"unreadable ({type(exc).__name__})") from None
-    if list(oof.columns) != OOF_COLUMNS:
-        raise bad("oof.csv", f"expected the columns {OOF_COLUMNS}, found {list(oof.columns)}")
-    if oof.empty or not np.isfinite(pd.to_numeric(oof["prediction"], errors="coerce")).all():
+    expected = oof_columns(oof)
+    if list(oof.columns) != expected:
+        raise bad("oof.csv", f"expected the columns {expected}, found {list(oof.columns)}")
+    numeric = [c for c in expected[len(KEY_COLUMNS):] if c.startswith(("prediction.", "proba.")) or c == "prediction"]
+    if oof_task(oof)[0] == "classification":
+        numeric.remove("prediction")  # the predicted class label
+    if oof.empty or not np.isfinite(oof[numeric].apply(pd.to_numeric, errors="coerce")).all().all():
         raise bad("oof.csv", "has no rows or a prediction that is not a finite number")
     if set(oof["split"]) != {split} or set(oof["fold"]) != {fold} or set(oof["seed"]) != {seed}:
         raise bad("oof.csv", f"holds split(s) {sorted(set(oof['split']))}, fold(s) {sorted(set(oof['fold']))} and seed(s) "
                              f"{sorted(set(oof['seed']))}, not split {split}, fold {fold}, seed {seed}")
     try:
         metrics = json.loads((d / "metrics.json").read_text())
-        float(metrics["valid_rmse"]), float(metrics["train_seconds"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        float(next(v for k, v in metrics.items() if k.startswith("valid_"))), float(metrics["train_seconds"])
+    except (OSError, ValueError, KeyError, TypeError, StopIteration) as exc:
         raise bad("metrics.json", f"not a run's metrics ({type(exc).__name__}: {exc})") from None
     return oof, history, metrics
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from headbench.stats.scoring import rmse
+from headbench.stats.scoring import oof_score, row_losses
 from headbench.stats.verdict import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, ROW_TERM_KINDS, TOO_FEW, UNDECIDED, VERDICTS,
-                                     WORSE, Design, influence, replay, row_covariance)
+                                     WORSE, Design, influence, mcrmse_influence, mean_loss_influence, replay, row_covariance)
 
 __all__ = ["BETTER", "WORSE", "EQUIVALENT", "UNDECIDED", "NEEDS_DATA", "TOO_FEW", "MIN_UNITS", "compare_oof", "fold_table",
            "paired_runs", "run_rmse", "study_design"]
@@ -24,9 +24,9 @@ def fold_table(oof: pd.DataFrame) -> dict:
     """OOF RMSE per run set (a split and seed, over the rows it scored), per-fold RMSE, and their means and spreads."""
     per_set, per_fold = {}, {}
     for (split, seed), g in oof.groupby(["split", "seed"]):
-        per_set[f"{int(split)}-{int(seed)}"] = rmse(g["prediction"], g["target"])
+        per_set[f"{int(split)}-{int(seed)}"] = oof_score(g)
         for fold, f in g.groupby("fold"):
-            per_fold.setdefault(int(fold), []).append(rmse(f["prediction"], f["target"]))
+            per_fold.setdefault(int(fold), []).append(oof_score(f))
     fold_means = {f: float(np.mean(v)) for f, v in sorted(per_fold.items())}
     sets = np.array(list(per_set.values()))
     return {
@@ -42,9 +42,22 @@ def fold_table(oof: pd.DataFrame) -> dict:
 
 
 def run_rmse(oof: pd.DataFrame) -> pd.Series:
-    """RMSE of every run, indexed by (split, fold, seed)."""
-    sq = (oof["prediction"] - oof["target"]) ** 2
-    return np.sqrt(sq.groupby([oof[c] for c in RUN]).mean()).rename("rmse")
+    """The primary metric (RMSE for one target, MCRMSE, log-loss) of every run, indexed by (split, fold, seed). The
+    means are pandas' group means, as every committed study computed them (numpy's sums differ in the last bits)."""
+    losses, keys = row_losses(oof), [oof[c] for c in RUN]
+    if losses.ndim == 1:
+        return pd.Series(losses, index=oof.index).groupby(keys).mean().rename("rmse")
+    per_target = [np.sqrt(pd.Series(t, index=oof.index).groupby(keys).mean()) for t in losses]
+    return (sum(per_target) / len(per_target)).rename("rmse")
+
+
+def paired_influence(oof_v: pd.DataFrame, oof_b: pd.DataFrame) -> np.ndarray:
+    """Per row (the two frames' rows in the same order), the paired influence on the primary metric's difference:
+    RMSE, MCRMSE (each target weighed by its own RMSE) or the mean log-loss (the row's loss difference)."""
+    lv, lb = row_losses(oof_v), row_losses(oof_b)
+    if lv.ndim == 1:
+        return mean_loss_influence(lv, lb)
+    return influence(lv[0], lb[0]) if len(lv) == 1 else mcrmse_influence(lv, lb)
 
 
 def paired_runs(rmse_v: pd.Series, rmse_b: pd.Series) -> pd.DataFrame:
@@ -70,9 +83,7 @@ def _row_influences(oof_v: pd.DataFrame, oof_b: pd.DataFrame, run_sets: list[tup
         common = v.index.intersection(b.index)
         if len(common) < 2:
             continue
-        sq_v = ((v.loc[common, "prediction"] - v.loc[common, "target"]) ** 2).to_numpy()
-        sq_b = ((b.loc[common, "prediction"] - b.loc[common, "target"]) ** 2).to_numpy()
-        cols[(split, seed)] = pd.Series(influence(sq_v, sq_b), index=common)
+        cols[(split, seed)] = pd.Series(paired_influence(v.loc[common], b.loc[common]), index=common)
     return pd.DataFrame(cols)
 
 

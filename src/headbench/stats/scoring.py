@@ -40,3 +40,34 @@ def row_log_loss(proba, labels) -> np.ndarray:
     eps = np.finfo(proba.dtype).eps
     p = np.clip(proba[np.arange(len(proba)), np.asarray(labels)], eps, 1 - eps)
     return -np.log(p)
+
+
+def oof_task(oof) -> tuple[str, list[str]]:
+    """A run's task from its out-of-fold columns: classification (a ``proba.<class>`` per class) with its classes, or
+    regression with its targets (``target.<name>`` per target; one ``target`` column)."""
+    classes = [c.removeprefix("proba.") for c in oof.columns if c.startswith("proba.")]
+    if classes:
+        return "classification", classes
+    targets = [c.removeprefix("target.") for c in oof.columns if c.startswith("target.")]
+    return "regression", targets or ["target"]
+
+
+def row_losses(oof) -> np.ndarray:
+    """What each row adds to the primary metric: squared errors [targets, rows] (regression) or the log-loss [rows]."""
+    task, names = oof_task(oof)
+    if task == "classification":
+        index = {c: i for i, c in enumerate(names)}
+        labels = oof["target"].astype(str).map(index).to_numpy()
+        return row_log_loss(oof[[f"proba.{c}" for c in names]].to_numpy(), labels)
+    cols = [("target", "prediction")] if names == ["target"] else [(f"target.{n}", f"prediction.{n}") for n in names]
+    return np.stack([(oof[p].to_numpy(np.float64) - oof[t].to_numpy(np.float64)) ** 2 for t, p in cols])
+
+
+def score_rows(losses: np.ndarray) -> float:
+    """The primary metric from row_losses: RMSE, MCRMSE (the mean of the targets' RMSE) or the mean log-loss."""
+    return float(np.sqrt(losses.mean(-1)).mean()) if losses.ndim == 2 else float(losses.mean())
+
+
+def oof_score(oof) -> float:
+    """The primary metric of out-of-fold rows (lower is better)."""
+    return score_rows(row_losses(oof))
