@@ -212,7 +212,7 @@ def test_predict_averages_every_checkpoint_and_each_reproduces_its_own_oof(repo,
     assert len(runs) == 6  # 3 folds x 2 seeds
     own = []
     for run in runs:
-        model, mp, max_length = load_run_model(run)
+        model, mp, max_length, _, _ = load_run_model(run)
         tok = load_tokenizer(mp["name"])
         ids = tokenize(data["excerpt"].tolist(), tok, max_length)[0]
         pred = predict(model, tok, ids, 16, torch.device("cpu"), precision_for(torch.device("cpu"), "auto"))

@@ -6,6 +6,7 @@ import pytest
 from headbench.config import DataParams, ParamError, parse
 from headbench.data.folds import make_folds
 from headbench.data.table import class_names, load_dataset
+from headbench.engine.predict import predict_csv
 from headbench.errors import DataError
 from conftest import tiny_params
 
@@ -116,7 +117,7 @@ def _run(p, tmp_path, monkeypatch, folds: pd.DataFrame | None = None):
     monkeypatch.chdir(tmp_path)
     folds_path = tmp_path / "folds.csv"
     write_csv(folds_path, folds if folds is not None else make_folds(load_dataset(p.data, task=p.task.type), p.cv, p.task.type))
-    out = tmp_path / "run"
+    out = tmp_path / "runs" / "baseline" / "split42-fold0-seed42"
     metrics = train_run(p, "baseline", 0, 42, folds_path, out)
     return metrics, pd.read_csv(out / "oof.csv", dtype={"id": str}, keep_default_na=False)
 
@@ -131,6 +132,11 @@ def test_a_multi_target_run_reports_mcrmse_and_a_prediction_per_target(raw, tmp_
                                                     "prediction.V", "prediction.A", "prediction.D"]
     per_target = [np.sqrt(mean_squared_error(oof[f"target.{t}"], oof[f"prediction.{t}"])) for t in "VAD"]
     assert metrics["valid_mcrmse"] == pytest.approx(np.mean(per_target), rel=1e-6)
+    pred, score = predict_csv(p.data.path, p.data, tmp_path / "runs", ["baseline"], task="regression")
+    assert list(pred.columns) == ["id", "prediction.V", "prediction.A", "prediction.D"]
+    on_fold = pred.set_index("id").loc[oof["id"]]
+    np.testing.assert_allclose(on_fold.to_numpy(), oof[["prediction.V", "prediction.A", "prediction.D"]].to_numpy(), atol=1e-5)
+    assert score is not None and np.isfinite(score)
 
 
 @pytest.mark.slow
@@ -144,6 +150,14 @@ def test_a_classification_run_reports_log_loss_and_a_probability_per_class(raw, 
     assert metrics["valid_log_loss"] == pytest.approx(log_loss(oof["target"], proba, labels=["fiction", "letters", "news"]),
                                                       rel=1e-6)
     assert (oof["prediction"] == np.array(["fiction", "letters", "news"])[proba.argmax(1)]).all()
+    pred, score = predict_csv(p.data.path, p.data, tmp_path / "runs", ["baseline"], task="classification")
+    assert list(pred.columns) == ["id", "proba.fiction", "proba.letters", "proba.news", "prediction"]
+    on_fold = pred.set_index("id").loc[oof["id"]]
+    np.testing.assert_allclose(on_fold[["proba.fiction", "proba.letters", "proba.news"]].to_numpy(), proba, atol=1e-5)
+    assert (on_fold["prediction"].to_numpy() == oof["prediction"].to_numpy()).all()
+    assert score == pytest.approx(log_loss(load_dataset(p.data, task="classification")["target"],
+                                           pred[["proba.fiction", "proba.letters", "proba.news"]].to_numpy(),
+                                           labels=["fiction", "letters", "news"]), rel=1e-9)
 
 
 def test_a_class_absent_from_a_training_fold_is_refused_before_training(raw, tmp_path, monkeypatch):
@@ -152,4 +166,4 @@ def test_a_class_absent_from_a_training_fold_is_refused_before_training(raw, tmp
     folds = pd.DataFrame({"id": df["id"], "fold": np.where(df["target"] == "letters", 0, 1 + np.arange(len(df)) % 2)})
     with pytest.raises(DataError, match=r"fold 0's training rows have no row of class\(es\) \['letters'\]"):
         _run(p, tmp_path, monkeypatch, folds)
-    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "runs").exists()

@@ -23,9 +23,11 @@ def run(args) -> None:
         if Path(out).resolve() in read:
             raise StudyError(f"--output {args.output}: would write over {read[Path(out).resolve()]}, which predict reads; "
                              "choose another file")
-    preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size)
+    preds, score = predict_csv(args.input, params.data, args.runs or params.paths.runs, args.variants, params.train.eval_batch_size,
+                               params.task.type)
     write_csv(args.output, preds)
     print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
     if score is not None:
-        write_json(args.output + ".metrics.json", {"rmse": score, "rows": len(preds)})
-        print(f"RMSE against the file's targets: {score:.4f}")
+        metric = "log_loss" if params.task.type == "classification" else "rmse" if len(params.data.targets) == 1 else "mcrmse"
+        write_json(args.output + ".metrics.json", {metric: score, "rows": len(preds)})
+        print(f"{metric} against the file's targets (lower is better): {score:.4f}")

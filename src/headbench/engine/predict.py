@@ -13,7 +13,8 @@ from headbench.data.table import load_dataset
 from headbench.engine.device import pick_device, precision_for
 from headbench.errors import StudyError
 from headbench.model.encoder import build_regressor, load_config, load_tokenizer
-from headbench.stats.scoring import rmse
+from headbench.engine.objective import Objective
+from headbench.stats.scoring import oof_score
 from headbench.data.tokens import tokenize
 from headbench.engine.inference import predict as predict_ids
 
@@ -29,32 +30,53 @@ def checkpoint_dirs(runs: str | Path, variants: list[str]) -> list[Path]:
 
 
 def load_run_model(run: Path):
-    """Rebuild encoder + head from the run's model.json and its safetensors; no training data needed."""
+    """Rebuild encoder + head from the run's model.json and its safetensors; no training data needed. Returns the model,
+    its model params, max_length and objective with the output names (targets or classes; one target when the run
+    predates tasks)."""
     from transformers import AutoModel
 
     meta = json.loads((run / "model.json").read_text())
     mp, v = meta["model"], meta["variant"]
     config = load_config(mp["name"], mp["trust_remote_code"])
     encoder = AutoModel.from_config(config, trust_remote_code=mp["trust_remote_code"])
-    model = build_regressor(encoder, v["head"], v["head_options"])
+    names = meta.get("outputs", ["target"])
+    model = build_regressor(encoder, v["head"], v["head_options"], len(names))
     state = load_file(run / "model.safetensors")
     model.load_state_dict({k.removeprefix("model."): t for k, t in state.items()})
-    return model.eval(), mp, meta["max_length"]
+    return model.eval(), mp, meta["max_length"], Objective(meta.get("task", "regression"), len(names)), names
 
 
-def predict_csv(csv: str | Path, data: DataParams, runs: str | Path, variants: list[str], batch_size: int = 64) -> tuple[pd.DataFrame, float | None]:
-    df = load_dataset(data, require_target=False, path=csv)
+def prediction_frame(ids: pd.Series, pred: np.ndarray, objective: Objective, names: list[str]) -> pd.DataFrame:
+    """One column per target (``prediction`` for one), or a ``proba.<class>`` per class and the predicted class."""
+    if objective.task == "classification":
+        proba = {f"proba.{c}": pred[:, i] for i, c in enumerate(names)}
+        return pd.DataFrame({"id": ids, **proba, "prediction": np.asarray(names, dtype=object)[pred.argmax(1)]})
+    if pred.ndim == 1:
+        return pd.DataFrame({"id": ids, "prediction": pred})
+    return pd.DataFrame({"id": ids, **{f"prediction.{n}": pred[:, i] for i, n in enumerate(names)}})
+
+
+def predict_csv(csv: str | Path, data: DataParams, runs: str | Path, variants: list[str], batch_size: int = 64,
+                task: str = "regression") -> tuple[pd.DataFrame, float | None]:
+    """The fold models' mean prediction (class probabilities averaged) for every row of ``csv``, and the primary metric
+    against the file's targets when it has them."""
+    df = load_dataset(data, require_target=False, path=csv, task=task)
     device = pick_device()
-    preds, tokenized = [], {}
+    preds, tokenized, outputs = [], {}, set()
     for run in checkpoint_dirs(runs, variants):
-        model, mp, max_length = load_run_model(run)
+        model, mp, max_length, objective, names = load_run_model(run)
+        outputs.add((objective, tuple(names)))
+        if len(outputs) > 1:
+            raise StudyError(f"{run}: its model predicts {names} ({objective.task}), unlike the other checkpoints; "
+                             "score variants of one task together")
         key = (mp["name"], max_length)
         if key not in tokenized:
             tok = load_tokenizer(mp["name"], mp["trust_remote_code"])
             tokenized[key] = (tok, tokenize(df["text"].tolist(), tok, max_length)[0])
         tok, ids = tokenized[key]
         model.to(device)
-        preds.append(predict_ids(model, tok, ids, batch_size, device, precision_for(device, "auto")))
-    out = pd.DataFrame({"id": df["id"], "prediction": np.mean(preds, axis=0)})
-    score = rmse(out["prediction"], df["target"]) if "target" in df.columns else None
+        preds.append(objective.predictions(predict_ids(model, tok, ids, batch_size, device, precision_for(device, "auto"))))
+    out = prediction_frame(df["id"], np.mean(preds, axis=0), objective, list(names))
+    has_targets = [c for c in df.columns if c == "target" or c.startswith("target.")]
+    score = oof_score(pd.concat([df[has_targets], out.drop(columns="id")], axis=1)) if has_targets else None
     return out, score

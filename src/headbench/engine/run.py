@@ -142,6 +142,7 @@ def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, 
     write_csv(tmp / "oof.csv", oof_frame(data, valid, result.predictions, key))
     write_csv(tmp / "history.csv", pd.DataFrame(result.history))
     write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length, **key,
+                                    "task": data.task, "outputs": list(map(str, data.names)),
                                     "checkpoint": "model.safetensors" if tp.save_checkpoint else None})
     if tp.save_checkpoint:
         state = {f"model.{k}": v for k, v in result.state.items()}

@@ -46,7 +46,7 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
     if params.data.group_col:
         from headbench.data.table import load_dataset
 
-        groups = load_dataset(params.data).set_index("id")["group"]
+        groups = load_dataset(params.data, task=params.task.type).set_index("id")["group"]
     deltas, runs = compare_oof(oofs, base, study_design(params), params.splits, groups)
     aa = set(aa_controls(params))
     rows = []
