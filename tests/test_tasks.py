@@ -167,3 +167,26 @@ def test_a_class_absent_from_a_training_fold_is_refused_before_training(raw, tmp
     with pytest.raises(DataError, match=r"fold 0's training rows have no row of class\(es\) \['letters'\]"):
         _run(p, tmp_path, monkeypatch, folds)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task, target", [("classification", "genre"), ("regression", ["V", "A", "D"])])
+def test_dvc_repro_runs_a_grouped_study_of_each_task_and_names_its_metric(tiny_models, tmp_path, task, target):
+    from ruamel.yaml import YAML
+    from conftest import copy_repo, sh
+
+    root = copy_repo(tmp_path / "repo")
+    (root / "data").mkdir(exist_ok=True)
+    table(90).to_csv(root / "data/mine.csv", index=False)
+    raw = with_task(tiny_params(tiny_models("bert"), "data/mine.csv", eval_every=2), task, target)
+    raw["data"].update(text_col="text", group_col="doc")
+    raw["variants"] = {"baseline": {"head": "cls"}, "aa": {"head": "cls", "seed_offset": 1000}}
+    YAML().dump(raw, root / "params.yaml")
+    sh("git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm init", root)
+    out = sh("dvc repro", root, timeout=600)
+    metric = {"classification": "log-loss", "regression": "MCRMSE"}[task]
+    assert f"| OOF {metric} (mean ± std over partitions × seeds) |" in out and f"Δ < 0 is better (lower {metric})" in out
+    folds = pd.read_csv(root / "data/folds/split42.csv").merge(table(90).rename(columns={"id": "id"}), on="id")
+    assert folds.groupby("doc")["fold"].nunique().max() == 1
+    curves = pd.read_csv(root / "reports/plots/learning_curves.csv")
+    assert set(curves["metric"]) == {"log_loss" if task == "classification" else "mcrmse"} and curves["valid"].notna().all()

@@ -32,6 +32,14 @@ TASKS = {       # task.type: what a row's target is (one place; data, heads, los
     "classification": "one column of class labels (strings or integers); cross-entropy loss; log-loss",
 }
 MAX_CLASSES = 1000
+METRICS = {"rmse": "RMSE", "mcrmse": "MCRMSE", "log_loss": "log-loss"}   # primary metrics (lower is better): their labels
+
+
+def primary_metric(task: str, outputs: int) -> str:
+    """The task's primary metric: RMSE for one target, MCRMSE (mean column-wise RMSE) for several, log-loss for classes."""
+    if task == "classification":
+        return "log_loss"
+    return "rmse" if outputs == 1 else "mcrmse"
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -206,6 +214,11 @@ class Params:
     stats: StatsParams
     study: StudyParams
     variants: dict[str, Variant]
+
+    @property
+    def metric(self) -> str:
+        """The primary metric's name (METRICS); lower is better."""
+        return primary_metric(self.task.type, len(self.data.targets))
 
     @property
     def splits(self) -> list[int]:

@@ -28,6 +28,6 @@ def run(args) -> None:
     write_csv(args.output, preds)
     print(f"wrote {args.output}: {len(preds)} predictions from {args.variants}")
     if score is not None:
-        metric = "log_loss" if params.task.type == "classification" else "rmse" if len(params.data.targets) == 1 else "mcrmse"
+        metric = params.metric
         write_json(args.output + ".metrics.json", {metric: score, "rows": len(preds)})
         print(f"{metric} against the file's targets (lower is better): {score:.4f}")

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from headbench.config import primary_metric
 from headbench.stats.scoring import classification_scores, regression_scores, rmse
 
 
@@ -18,9 +19,7 @@ class Objective:
     @property
     def metric(self) -> str:
         """The primary metric's name: ``rmse`` (one target), ``mcrmse`` (several) or ``log_loss``."""
-        if self.task == "classification":
-            return "log_loss"
-        return "rmse" if self.outputs == 1 else "mcrmse"
+        return primary_metric(self.task, self.outputs)
 
     def loss(self, out: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """MSE for regression, cross-entropy over the classes for classification."""

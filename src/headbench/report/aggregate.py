@@ -14,7 +14,7 @@ from headbench.report.summary import summary_metrics
 def aggregate(params: Params, eval_dir, summary_path, report_path, detail_path, plots_dir) -> tuple[pd.DataFrame, str, dict]:
     table, runs = compare(params, eval_dir)
     md = markdown(table, params)
-    plots(table, runs, eval_dir, plots_dir, params.stats.confidence, params.stats.margin)
+    plots(table, runs, eval_dir, plots_dir, params.stats.confidence, params.stats.margin, params.metric)
     write_text(report_path, "# headbench comparison\n\n" + md)
     write_csv(detail_path, detail(table))
     summary = summary_metrics(table)

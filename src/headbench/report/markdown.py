@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from headbench.config import QUESTIONS, Params
+from headbench.config import METRICS, QUESTIONS, Params
 from headbench.report.comparison import row_term_bounded
 from headbench.report.summary import aa_warnings
 from headbench.stats.compare import EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED
@@ -48,12 +48,13 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
     adj = {"bonferroni": f"Bonferroni over {len(params.variants) - 1} variants × {rounds} round(s)",
            "none": f"Bonferroni over {rounds} round(s) only"}[st.multiplicity]
     optimistic = params.train.checkpoint == "best_on_valid"
-    rmse_head = "OOF RMSE (optimistic)" if optimistic else "OOF RMSE"
+    metric = METRICS[params.metric]
+    rmse_head = f"OOF {metric} (optimistic)" if optimistic else f"OOF {metric}"
     lines = [
         f"Question: **{st.question}** ({QUESTIONS[st.question]})",
         "",
         f"| variant | head | options | {rmse_head} (mean ± std over partitions × seeds) | runs used | round | Δ vs {st.baseline} "
-        f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed or floor | per-fold RMSE | time: runs' wall (training, evaluation) |",
+        f"[{pct}% simultaneous interval] | verdict (margin ±{st.margin:g}) | runs needed or floor | per-fold {metric} | time: runs' wall (training, evaluation) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.sort_values("oof_rmse").itertuples():
@@ -74,7 +75,8 @@ def markdown(table: pd.DataFrame, params: Params) -> str:
                   "the corrected repeated-CV overlap term s²/(K−1) (Bouckaert & Frank; more runs do not shrink it)")
     note = [
         "",
-        f"Δ < 0 is better (lower RMSE): the mean over units (one fold of one partition) of RMSE(variant) − RMSE({st.baseline}) "
+        f"Δ < 0 is better (lower {metric}): the mean over units (one fold of one partition) of {metric}(variant) − "
+        f"{metric}({st.baseline}) "
         f"on the fold's rows, with the same run seed on both sides. Each round is a fresh {params.cv.n_folds}-fold partition. "
         f"Each interval is a t interval at the variant's own variance and degrees of freedom, plus {persistent}. With {adj}, "
         f"all intervals cover their true differences together with probability ≥ {pct}%, however the rounds stopped. "
