@@ -102,3 +102,23 @@ def test_a_text_or_id_that_pandas_reads_as_missing_is_kept_as_written(tmp_path):
     assert df["id"].tolist() == ["NA", "b", "c", "d"] and df["text"].tolist() == ["None", "null", "NA", "n/a"]
     with pytest.raises(DataError, match="missing .NaN."):   # a target still reads NA as missing
         load_dataset(P, path=write(tmp_path, "id,excerpt,target\na,x,1\nb,y,NA\n"))
+
+
+def test_duplicate_texts_are_refused_or_dropped_with_a_warning(tmp_path):
+    from headbench.errors import ParamError
+    from headbench.config import parse, read_yaml
+    from conftest import ROOT
+
+    path = tmp_path / "d.csv"
+    path.write_text("id,excerpt,target\na,Sincerely,1\nb,Sincerely,2\nc,Dear Sir,3\nd,P.S.,4\n")
+    with pytest.raises(DataError, match=r"duplicate texts in data rows 1, 2.*data.duplicate_texts: drop"):
+        load_dataset(DataParams(str(path), "id", "excerpt", "target"))
+    with pytest.warns(UserWarning, match=r"dropped 2 rows whose text occurs more than once \(1 texts"):
+        df = load_dataset(DataParams(str(path), "id", "excerpt", "target", duplicate_texts="drop"))
+    assert df["id"].tolist() == ["c", "d"]
+    scored = load_dataset(DataParams(str(path), "id", "excerpt", "target", duplicate_texts="drop"), require_target=False)
+    assert scored["id"].tolist() == ["a", "b", "c", "d"]  # a file to score keeps every row
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["data"]["duplicate_texts"] = "group"
+    with pytest.raises(ParamError, match=r"data.duplicate_texts.*one of \['error', 'drop'\]"):
+        parse(raw)

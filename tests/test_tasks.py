@@ -190,3 +190,12 @@ def test_dvc_repro_runs_a_grouped_study_of_each_task_and_names_its_metric(tiny_m
     assert folds.groupby("doc")["fold"].nunique().max() == 1
     curves = pd.read_csv(root / "reports/plots/learning_curves.csv")
     assert set(curves["metric"]) == {"log_loss" if task == "classification" else "mcrmse"} and curves["valid"].notna().all()
+
+
+def test_a_file_to_score_may_hold_a_single_class(tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("id,text,label\na,one,news\nb,two,news\n")
+    p = DataParams(str(path), "id", "text", "label")
+    assert load_dataset(p, require_target=False, task="classification")["target"].tolist() == ["news", "news"]
+    with pytest.raises(DataError, match="single class"):
+        load_dataset(p, task="classification")

@@ -61,6 +61,30 @@ def param_cases():
     }
 
 
+LABELS = "id,excerpt,V,A,genre\n" + "".join(f"r{i},A short passage number {i} about cats.,{i / 10},{i % 7},{'news' if i % 3 else 'letters'}\n"
+                                            for i in range(30))
+
+
+def _task(kind, target):
+    return lambda r: (r.update(task={"type": kind}), r["data"].update(target_col=target))
+
+
+def task_cases():
+    """(data, params change, stage) per task fault; the stage is `split` unless a fold file is given (then `train`)."""
+    letters_in_fold0 = "id,fold\n" + "".join(f"r{i},{0 if i % 3 == 0 else 1 + i % 4}\n" for i in range(30))
+    return {
+        "NaN in one of several targets (`target_col: [V, A]`)": (LABELS.replace(",0.5,5,", ",0.5,,"), _task("regression", ["V", "A"]), None),
+        "duplicate target columns (`target_col: [V, V]`)": (LABELS, _task("regression", ["V", "V"]), None),
+        "non-numeric regression target (the class column)": (LABELS, _task("regression", "genre"), None),
+        "a list of targets for classification": (LABELS, _task("classification", ["genre", "V"]), None),
+        "unknown task type (`ranking`)": (LABELS, _task("ranking", "V"), None),
+        "single-class target": (LABELS.replace(",letters\n", ",news\n"), _task("classification", "genre"), None),
+        "more than 1,000 classes": ("id,excerpt,label\n" + "".join(f"r{i},passage {i},c{i}\n" for i in range(1001)),
+                                    _task("classification", "label"), None),
+        "a class absent from a training fold": (LABELS, _task("classification", "genre"), letters_in_fold0),
+    }
+
+
 def intermediate_cases(train, evaluate, run):
     """Files the stages wrote, edited by hand or left from elsewhere, read back by the next stage."""
     return {
@@ -125,6 +149,19 @@ def main():
         before = digest(wd)
         cmd = ("split.py", "--out", "folds.csv") if where == "split" else ("train.py", "--variant", "baseline", "--fold", "0", "--seed", "1", "--folds", "folds.csv")
         record(f"params: {name}", wd, stage(wd, *cmd), before)
+    for name, (content, mutate, folds) in task_cases().items():
+        wd = base / f"t{len(rows)}"
+        shutil.copytree(seed, wd)
+        (wd / "data.csv").write_text(content)
+        r = YAML(typ="safe").load((wd / "params.yaml").read_text())
+        mutate(r)
+        YAML().dump(r, wd / "params.yaml")
+        if folds:
+            (wd / "folds.csv").write_text(folds)
+        before = digest(wd)
+        cmd = ("train.py", "--variant", "baseline", "--fold", "0", "--seed", "1", "--folds", "folds.csv") if folds else \
+            ("split.py", "--out", "folds.csv")
+        record(f"task: {name}", wd, stage(wd, *cmd), before)
     wd = base / "fold"
     shutil.copytree(seed, wd)
     record("params: fold index out of range (`--fold 9`)", wd, stage(wd, "train.py", "--variant", "baseline", "--fold", "9", "--seed", "1", "--folds", "folds.csv"), digest(wd))

@@ -32,6 +32,10 @@ TASKS = {       # task.type: what a row's target is (one place; data, heads, los
     "classification": "one column of class labels (strings or integers); cross-entropy loss; log-loss",
 }
 MAX_CLASSES = 1000
+DUPLICATE_TEXTS = {   # data.duplicate_texts: a text on several rows would be trained on and scored in different folds
+    "error": "refuse the file, naming the rows",
+    "drop": "drop every row whose text occurs more than once (their targets may disagree), with a warning",
+}
 METRICS = {"rmse": "RMSE", "mcrmse": "MCRMSE", "log_loss": "log-loss"}   # primary metrics (lower is better): their labels
 
 
@@ -95,6 +99,7 @@ class DataParams:
     text_col: str
     target_col: str | tuple[str, ...]   # one column, or several (multi-target regression)
     group_col: str | None = None
+    duplicate_texts: str = "error"      # DUPLICATE_TEXTS
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -282,6 +287,7 @@ def parse_data(raw: dict) -> DataParams:
         text_col=_str(d.get("text_col"), "data.text_col"),
         target_col=_targets(d.get("target_col")),
         group_col=_str(d.get("group_col"), "data.group_col", allow_none=True),
+        duplicate_texts=_choice(d.get("duplicate_texts", "error"), "data.duplicate_texts", DUPLICATE_TEXTS),
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -89,13 +90,14 @@ def class_names(labels: pd.Series) -> list[str]:
     return sorted(names)
 
 
-def validate_labels(df: pd.DataFrame, col: str, path) -> pd.Series:
+def validate_labels(df: pd.DataFrame, col: str, path, training: bool = True) -> pd.Series:
+    """Class labels as written; data to train on needs two classes at least (a file to score may hold one)."""
     labels = df[col].astype(str)
     bad = df.index[labels.str.strip().eq("")]
     if len(bad):
         raise DataError(f"{path}: column {col!r} has missing class labels in {_rows(bad)}")
     n = labels.nunique()
-    if n < 2:
+    if n < 2 and training:
         raise DataError(f"{path}: column {col!r} has a single class ({labels.iloc[0]!r}): a classifier needs at least two")
     if n > MAX_CLASSES:
         raise DataError(f"{path}: column {col!r} has {n} distinct labels, more than {MAX_CLASSES} classes; "
@@ -116,12 +118,18 @@ def load_dataset(p: DataParams, require_target: bool = True, path: str | Path | 
     validate_ids(df, p.id_col, path)
     validate_texts(df, p.text_col, path)
     dup = df.index[df[p.text_col].duplicated(keep=False)]
-    if len(dup):
-        raise DataError(f"{path}: column {p.text_col!r} has duplicate texts in {_rows(dup)}")
+    if len(dup) and p.duplicate_texts == "error":
+        raise DataError(f"{path}: column {p.text_col!r} has duplicate texts in {_rows(dup)}; remove them, or set "
+                        "data.duplicate_texts: drop to drop them")
     out = pd.DataFrame({"id": df[p.id_col].astype(str), "text": df[p.text_col].astype(str)})
     if all(c in df.columns for c in p.targets):
         for col, name in zip(p.targets, target_columns(p)):
-            out[name] = validate_labels(df, col, path) if labels else validate_target(df, col, path)
+            out[name] = validate_labels(df, col, path, require_target) if labels else validate_target(df, col, path)
     if p.group_col and p.group_col in df.columns:
         out["group"] = df[p.group_col].astype(str)
+    if len(dup) and require_target:   # data.duplicate_texts: drop (a file to score keeps every row)
+        warnings.warn(f"{path}: dropped {len(dup)} rows whose text occurs more than once "
+                      f"({df.loc[dup, p.text_col].nunique()} texts; data.duplicate_texts: drop)", stacklevel=2)
+        out = out.drop(index=dup)
     return out
+
