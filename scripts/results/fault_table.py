@@ -167,7 +167,7 @@ def main():
     record("params: fold index out of range (`--fold 9`)", wd, stage(wd, "train.py", "--variant", "baseline", "--fold", "9", "--seed", "1", "--folds", "folds.csv"), digest(wd))
     train = ("train.py", "--variant", "baseline", "--fold", "0", "--seed", "1", "--folds", "folds.csv")
     evaluate = ("evaluate.py", "--variant", "baseline")
-    run = "runs/baseline/fold0-seed1"
+    run = f"runs/baseline/split{raw['cv']['seed']}-fold0-seed1"
     for name, (path, edit, cmd) in intermediate_cases(train, evaluate, run).items():
         wd = base / f"i{len(rows)}"
         shutil.copytree(seed, wd)
