@@ -63,7 +63,7 @@ def test_bad_params_are_rejected_before_training(workdir, mutate, message, monke
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--variant", "nope", "--fold", "0"], "unknown variant 'nope'; defined variants: ['aa', 'attn', 'baseline'"),
+    (["--variant", "nope", "--fold", "0"], "unknown variant 'nope'; defined variants: ['aa', 'baseline', 'mean', 'reinit6']"),
     (["--variant", "baseline", "--fold", "9"], "fold 9 is out of range: valid folds are 0..2"),
 ])
 def test_bad_run_arguments(workdir, args, message):
