@@ -146,3 +146,10 @@ def test_ema_with_resume_is_refused_naming_both(raw):
     raw["train"].update(ema=0.98, resume=True)
     with pytest.raises(ParamError, match=r"`train.ema` cannot be combined with train.resume"):
         parse(raw)
+
+
+@pytest.mark.parametrize("name", ["question", "metric", "rmse", "mcrmse", "log_loss", "accuracy", "macro_f1", "rmse_V"])
+def test_a_variant_named_like_a_key_of_the_summary_is_refused(raw, name):
+    raw["variants"][name] = {"head": "mean"}
+    with pytest.raises(ParamError, match=rf"`variants.{name}` is reserved for a study-wide key or a figure"):
+        parse(raw)

@@ -72,7 +72,7 @@ def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
     t.loc[t["variant"] == "baseline_aa", "verdict"] = "better"
     s = summary_metrics(t)
     assert list(s) == ["baseline_aa", "one_run", "open_one", "round_one", "floored", "question", "better", "worse", "equivalent",
-                       "aa_verdict", "runs", "rmse", "delta", "pm"]
+                       "aa_verdict", "runs", "metric", "rmse", "delta", "pm"]
     assert s["better"] == "baseline_aa" and s["worse"] == "-" and s["aa_verdict"] == "better" and s["runs"] == 1
     assert s["baseline_aa"] == "-30*" and s["one_run"] == "-200?" and s["open_one"] == "+10"  # * called, ? too few runs
     assert s["floored"] == "+2~" and s["question"] == "new_rows"
@@ -80,7 +80,7 @@ def test_the_summary_is_few_flat_columns_with_each_variants_delta_and_verdict():
     assert s["delta"] == {"baseline_aa": -0.03, "one_run": -0.2, "open_one": 0.01, "round_one": 0.01, "floored": 0.002}
     assert s["pm"] == {"baseline_aa": 0.02, "one_run": None, "open_one": 0.05, "round_one": 0.05, "floored": 0.014}
     columns = sum(len(v) if isinstance(v, dict) else 1 for v in s.values())
-    assert columns <= 7 + 5 * 4
+    assert columns <= 8 + 5 * 4
     figures = variant_figures(t)
     assert figures["baseline"] == {"rmse": 0.6}
     assert figures["baseline_aa"] == {"rmse": 0.6, "delta": -0.03, "pm": 0.02, "verdict": "better", "runs": 3, "round": 1,

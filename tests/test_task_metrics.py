@@ -80,8 +80,8 @@ def _oofs(task: str, rows=400, splits=(1, 2, 3), folds=5, better=0.0, seed=0):
                 logits = rng.normal(0, 1, (rows, 3))
                 logits[np.arange(rows), labels] += 1.0 + 3 * gain
                 p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-                frame = key.assign(target=np.array(classes)[labels], prediction=np.array(classes)[p.argmax(1)],
-                                   **{f"proba.{c}": p[:, i] for i, c in enumerate(classes)})
+                frame = key.assign(target=np.array(classes)[labels], **{f"proba.{c}": p[:, i] for i, c in enumerate(classes)},
+                                   prediction=np.array(classes)[p.argmax(1)])
             else:
                 pred = truth + rng.normal(0, [0.5, 1.5, 0.15], (rows, 3)) * (1 - gain)
                 frame = key.assign(**{f"target.{t}": truth[:, i] for i, t in enumerate("VAD")},
@@ -101,6 +101,35 @@ def test_the_primary_metric_of_oof_rows_is_scikit_learns(task):
     else:
         want = np.mean([np.sqrt(mean_squared_error(oof[f"target.{t}"], oof[f"prediction.{t}"])) for t in "VAD"])
     assert oof_score(oof) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("task", ["mcrmse", "classification"])
+def test_the_side_figures_are_scikit_learns_averaged_over_partitions(task):
+    from headbench.stats.compare import fold_table
+
+    oof = _oofs(task)["baseline"]
+    want = {}
+    for _, g in oof.groupby("split"):
+        if task == "classification":
+            labels, predicted = g["target"], g["prediction"]
+            figures = {"accuracy": accuracy_score(labels, predicted), "macro_f1": f1_score(labels, predicted, average="macro")}
+        else:
+            figures = {f"rmse_{t}": np.sqrt(mean_squared_error(g[f"target.{t}"], g[f"prediction.{t}"])) for t in "VAD"}
+        for k, v in figures.items():
+            want.setdefault(k, []).append(v)
+    side = fold_table(oof)["side"]
+    assert list(side) == list(want) and all(side[k] == pytest.approx(np.mean(v), rel=1e-12) for k, v in want.items())
+    if task != "classification":
+        assert fold_table(oof)["oof_rmse"] == pytest.approx(np.mean(list(side.values())), rel=1e-12)  # MCRMSE: their mean
+
+
+def test_one_target_has_no_side_figures():
+    import pandas as pd
+    from headbench.stats.compare import fold_table
+
+    oof = pd.DataFrame({"id": ["a", "b", "c"], "split": 1, "fold": [0, 1, 2], "seed": 42, "target": [1.0, 2.0, 3.0],
+                        "prediction": [1.5, 2.0, 2.0]})
+    assert "side" not in fold_table(oof)
 
 
 @pytest.mark.parametrize("task", ["mcrmse", "classification"])

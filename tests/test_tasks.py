@@ -1,4 +1,6 @@
 """The task as a parameter: several regression targets, or classes; their params, data, folds and runs."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -190,6 +192,17 @@ def test_dvc_repro_runs_a_grouped_study_of_each_task_and_names_its_metric(tiny_m
     assert folds.groupby("doc")["fold"].nunique().max() == 1
     curves = pd.read_csv(root / "reports/plots/learning_curves.csv")
     assert set(curves["metric"]) == {"log_loss" if task == "classification" else "mcrmse"} and curves["valid"].notna().all()
+    # metrics/summary.json (dvc exp show) names the primary metric and carries the side figures of every variant
+    summary = json.loads((root / "metrics/summary.json").read_text())
+    primary, side = ("log_loss", ["accuracy", "macro_f1"]) if task == "classification" else ("mcrmse", ["rmse_V", "rmse_A", "rmse_D"])
+    assert summary["metric"] == f"{metric}, lower is better" and "rmse" not in summary
+    assert [k for k in summary if isinstance(summary[k], dict)] == [primary, "delta", "pm", *side]
+    assert all(set(summary[k]) == {"baseline", "aa"} for k in (primary, *side))
+    detail = pd.read_csv(root / "reports/comparison.csv")
+    assert set(side) <= set(detail.columns)
+    assert "reported, not judged" in (root / "reports/comparison.md").read_text()
+    run = json.loads((root / "runs/baseline/split42-fold0-seed42/metrics.json").read_text())
+    assert {f"valid_{k}" for k in (primary, *side)} <= set(run)
 
 
 def test_a_file_to_score_may_hold_a_single_class(tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from headbench.errors import ParamError
-from headbench.summary_keys import FIGURE_KEYS, SUMMARY_KEYS
+from headbench.summary_keys import reserved
 
 OPTIMISER_OPTIONS = ("llrd", "reinit_layers")
 VARIANT_KEYS = ("head", "head_options", "encoder_dropout", "seed_offset", *OPTIMISER_OPTIONS)
@@ -415,8 +415,8 @@ def parse(raw: dict) -> Params:
     for name in variants_raw:
         _require(VARIANT_NAME.fullmatch(str(name)) is not None, f"variants.{name}",
                  "is not a valid variant name: use letters, digits, '_' and '-' (it names a folder under runs/)")
-        _require(str(name) not in SUMMARY_KEYS + FIGURE_KEYS, f"variants.{name}",
-                 f"is reserved for a study-wide key of metrics/summary.json ({', '.join(SUMMARY_KEYS + FIGURE_KEYS)}); "
+        _require(not reserved(str(name)), f"variants.{name}",
+                 "is reserved for a study-wide key or a figure of metrics/summary.json (headbench/summary_keys.py); "
                  "rename the variant")
     variants = {str(k): parse_variant(str(k), v) for k, v in variants_raw.items()}
     st = _section(raw, "stats")

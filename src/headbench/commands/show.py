@@ -1,13 +1,14 @@
 """One row per experiment with each variant's Δ and verdict: `dvc exp show` narrowed to the variants' cells.
 
-The first line names the question the verdicts answer (stats.question). A cell is Δ RMSE against the baseline in
-thousandths: `*` called better (negative) or worse (positive), `=` equivalent, `~` needs more data (more runs
+The first lines name the question the verdicts answer (stats.question) and the primary metric. A cell is Δ of the
+primary metric (RMSE, MCRMSE or log-loss; lower is better) against the baseline in thousandths: `*` called better (negative) or worse (positive), `=` equivalent, `~` needs more data (more runs
 cannot decide on this many rows), `?` not enough runs, no mark while undecided. Any other argument goes to `dvc exp show` (e.g. -A, --sort-by).
 """
 import re
 import subprocess
 
-from headbench.config import QUESTIONS, load_params
+from headbench.config import METRICS, QUESTIONS, load_params
+from headbench.summary_keys import SUMMARY_KEYS
 
 
 def add_arguments(ap) -> None:
@@ -16,7 +17,7 @@ def add_arguments(ap) -> None:
 
 
 def keep_pattern(variants: list[str], baseline: str, words: bool = False) -> str:
-    columns = ["Experiment", "Created", "question", "better", "worse", "equivalent", "aa_verdict", "runs"] if words else \
+    columns = ["Experiment", "Created", *SUMMARY_KEYS] if words else \
         ["Experiment", *(v for v in variants if v != baseline)]
     return "^(" + "|".join(re.escape(c) for c in columns) + ")$"
 
@@ -27,6 +28,7 @@ def command(params_path: str, words: bool, extra: list[str]) -> list[str]:
 
 
 def run(args) -> int:
-    question = load_params(args.params).stats.question
-    print(f"question: {question} ({QUESTIONS[question]})", flush=True)
+    p = load_params(args.params)
+    print(f"question: {p.stats.question} ({QUESTIONS[p.stats.question]})", flush=True)
+    print(f"metric: {METRICS[p.metric]}, lower is better; a cell is Δ {METRICS[p.metric]} in thousandths", flush=True)
     return subprocess.run(command(args.params, args.words, args.dvc_args)).returncode   # dvc's own code

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from headbench.config import primary_metric
-from headbench.stats.scoring import classification_scores, regression_scores, rmse
+from headbench.stats.scoring import class_log_loss, regression_scores, rmse
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,17 @@ class Objective:
     def score(self, pred: np.ndarray, y: np.ndarray) -> float:
         """The primary metric of predictions against targets (class indices for classification)."""
         if self.task == "classification":
-            return classification_scores(pred, y)["log_loss"]
+            return class_log_loss(pred, y)
         if self.outputs == 1:
             return rmse(pred, y)
         return regression_scores(pred, y, [str(i) for i in range(self.outputs)])["mcrmse"]
+
+    def columns(self, pred: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+        """Predictions as named columns: ``prediction`` (one target), a ``prediction.<name>`` per target, or a
+        ``proba.<class>`` per class followed by the predicted class, ``prediction`` (out-of-fold rows and predict)."""
+        if self.task == "classification":
+            proba = {f"proba.{c}": pred[:, i] for i, c in enumerate(names)}
+            return {**proba, "prediction": np.asarray(names, dtype=object)[pred.argmax(1)]}
+        if pred.ndim == 1:
+            return {"prediction": pred}
+        return {f"prediction.{n}": pred[:, i] for i, n in enumerate(names)}

@@ -48,12 +48,7 @@ def load_run_model(run: Path):
 
 def prediction_frame(ids: pd.Series, pred: np.ndarray, objective: Objective, names: list[str]) -> pd.DataFrame:
     """One column per target (``prediction`` for one), or a ``proba.<class>`` per class and the predicted class."""
-    if objective.task == "classification":
-        proba = {f"proba.{c}": pred[:, i] for i, c in enumerate(names)}
-        return pd.DataFrame({"id": ids, **proba, "prediction": np.asarray(names, dtype=object)[pred.argmax(1)]})
-    if pred.ndim == 1:
-        return pd.DataFrame({"id": ids, "prediction": pred})
-    return pd.DataFrame({"id": ids, **{f"prediction.{n}": pred[:, i] for i, n in enumerate(names)}})
+    return pd.DataFrame({"id": ids, **objective.columns(pred, names)})
 
 
 def predict_csv(csv: str | Path, data: DataParams, runs: str | Path, variants: list[str], batch_size: int = 64,

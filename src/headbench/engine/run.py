@@ -16,6 +16,7 @@ from headbench.data.table import class_names, load_dataset, target_columns
 from headbench.errors import DataError
 from headbench.data.folds import attach_folds, read_folds, run_seed
 from headbench.io import write_csv, write_json
+from headbench.stats.scoring import side_figures
 from headbench.engine.callbacks import Callback, CallbackList, TrackMetrics
 
 TOKEN_CACHE = Path(".cache") / "headbench" / "tokens"
@@ -118,28 +119,26 @@ def _fold_data(params: Params, fold: int, folds_path: str | Path, tokenizer) -> 
 
 
 def oof_frame(data: FoldData, rows: np.ndarray, predictions: np.ndarray, key: dict) -> pd.DataFrame:
-    """One run's out-of-fold rows: id, split, fold, seed, then the target and prediction (one target), a
-    ``target.<name>`` and ``prediction.<name>`` per target (several), or the class label, the predicted label and a
-    ``proba.<class>`` per class (classification)."""
+    """One run's out-of-fold rows: id, split, fold, seed, the target (``target.<name>`` per target when several; the
+    class label for classification), then the predictions (Objective.columns)."""
     ids = {"id": data.ids.to_numpy()[rows], **key}
     if data.task == "classification":
-        names = np.asarray(data.names, dtype=object)
-        proba = {f"proba.{c}": predictions[:, i] for i, c in enumerate(data.names)}
-        return pd.DataFrame({**ids, "target": names[data.y[rows]], "prediction": names[predictions.argmax(1)], **proba})
-    if len(data.names) == 1:
-        return pd.DataFrame({**ids, "target": data.y[rows].astype(np.float64), "prediction": predictions})
-    y = data.y[rows].astype(np.float64)
-    return pd.DataFrame({**ids, **{f"target.{n}": y[:, i] for i, n in enumerate(data.names)},
-                         **{f"prediction.{n}": predictions[:, i] for i, n in enumerate(data.names)}})
+        targets = {"target": np.asarray(data.names, dtype=object)[data.y[rows]]}
+    elif len(data.names) == 1:
+        targets = {"target": data.y[rows].astype(np.float64)}
+    else:
+        targets = {f"target.{n}": data.y[rows][:, i].astype(np.float64) for i, n in enumerate(data.names)}
+    return pd.DataFrame({**ids, **targets, **data.objective.columns(predictions, data.names)})
 
 
-def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, result, key: dict) -> None:
+def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, result, key: dict) -> pd.DataFrame:
     """oof.csv, history.csv, model.json and (with train.save_checkpoint) model.safetensors; ``key`` holds the run's
-    split, fold and nominal seed."""
+    split, fold and nominal seed. Returns the out-of-fold rows."""
     from headbench.engine.inference import save_checkpoint
 
     tp, mp, valid = params.train, params.model, data.valid_idx
-    write_csv(tmp / "oof.csv", oof_frame(data, valid, result.predictions, key))
+    oof = oof_frame(data, valid, result.predictions, key)
+    write_csv(tmp / "oof.csv", oof)
     write_csv(tmp / "history.csv", pd.DataFrame(result.history))
     write_json(tmp / "model.json", {"model": asdict(mp), "variant": asdict(variant), "max_length": tp.max_length, **key,
                                     "task": data.task, "outputs": list(map(str, data.names)),
@@ -148,6 +147,7 @@ def _write_outputs(tmp: Path, params: Params, variant: Variant, data: FoldData, 
         state = {f"model.{k}": v for k, v in result.state.items()}
         save_checkpoint(state, tmp / "model.safetensors",
                         metadata={"variant": variant.name, **{k: str(v) for k, v in key.items()}})
+    return oof
 
 
 def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_path: str | Path, out: str | Path,
@@ -199,7 +199,8 @@ def train_run(params: Params, variant_name: str, fold: int, seed: int, folds_pat
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            _write_outputs(tmp, params, variant, data, result, {"split": split, "fold": fold, "seed": nominal})
+            oof = _write_outputs(tmp, params, variant, data, result, {"split": split, "fold": fold, "seed": nominal})
+            metrics.update({f"valid_{k}": v for k, v in side_figures(oof).items()})  # per target, or accuracy and F1
             clock.lap("write")
             metrics.update(clock.seconds())
             write_json(tmp / "metrics.json", metrics)

@@ -54,7 +54,7 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
         m = json.loads((Path(eval_dir) / name / "summary.json").read_text())
         rows.append({"variant": name, "head": v.head, "options": describe_options(v), "oof_rmse": m["oof_rmse"],
                      "oof_rmse_std_run_sets": m["oof_rmse_std_run_sets"], "run_sets": m["run_sets"], "fold_rmse_std": m["fold_rmse_std"],
-                     "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "aa_control": name in aa,
+                     "train_seconds": m["train_seconds"], "fold_rmse": m["fold_rmse"], "side": m.get("side", {}), "aa_control": name in aa,
                      **{f"{lap}_seconds": m.get("time_s", {}).get(lap, np.nan) for lap in ("wall", "eval")}})
     table = pd.DataFrame(rows).merge(deltas, on="variant", how="left")
     is_base = table["variant"] == base
@@ -62,6 +62,7 @@ def compare(params: Params, eval_dir: str | Path) -> tuple[pd.DataFrame, pd.Data
     table.loc[is_base, "verdict"] = "baseline"
     table.loc[is_base, ["runs_needed", "negligible"]] = [0, False]
     table.attrs["question"] = params.stats.question
+    table.attrs["metric"] = params.metric
     return table, runs
 
 
@@ -73,7 +74,8 @@ DETAIL_COLUMNS = ["variant", "head", "options", "aa_control", "oof_rmse", "oof_r
 def detail(table: pd.DataFrame) -> pd.DataFrame:
     """Every figure of the comparison, one row per variant (reports/comparison.csv)."""
     folds = pd.DataFrame([{f"fold{k}_rmse": v for k, v in r.items()} for r in table["fold_rmse"]], index=table.index)
-    return pd.concat([table[DETAIL_COLUMNS], folds], axis=1)
+    side = pd.DataFrame(list(table["side"]) if "side" in table else [{}] * len(table), index=table.index)  # per target, or classes
+    return pd.concat([table[DETAIL_COLUMNS], folds, side], axis=1)
 
 
 def row_term_bounded(r) -> bool:

@@ -21,7 +21,7 @@ def oof_columns(oof: pd.DataFrame) -> list[str]:
     """The columns a run's oof.csv must have for its task (engine.run.oof_frame writes them)."""
     task, names = oof_task(oof)
     if task == "classification":
-        return [*OOF_COLUMNS, *(f"proba.{c}" for c in names)]
+        return [*KEY_COLUMNS, "target", *(f"proba.{c}" for c in names), "prediction"]
     if names == ["target"]:
         return OOF_COLUMNS
     return [*KEY_COLUMNS, *(f"target.{n}" for n in names), *(f"prediction.{n}" for n in names)]

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from headbench.config import METRICS
 from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, TOO_FEW, WORSE
-from headbench.summary_keys import FIGURE_KEYS, SUMMARY_KEYS
+from headbench.summary_keys import SUMMARY_KEYS
 
 
 def marked_delta(delta: float, verdict: str) -> str:
-    """A variant's Δ and verdict in one short cell: Δ RMSE in thousandths with its sign, ``*`` when called (better
+    """A variant's Δ and verdict in one short cell: Δ of the primary metric (RMSE here) in thousandths with its sign, ``*`` when called (better
     when negative, worse when positive), ``=`` when equivalent (no difference beyond ±margin), ``?`` when there are
     too few runs for a verdict, ``~`` when more runs cannot decide on this many rows (needs more data), no mark while
     undecided. -31* reads "0.031 lower RMSE than the baseline, called
@@ -26,9 +27,12 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     First (plain `dvc exp show` lists metrics in file order), one column per compared variant, named after it: its
     Δ and verdict (`marked_delta`), so a 120-column terminal shows twelve variants' verdicts side by side.
     Study-wide: ``question`` (what the verdicts answer: stats.question), ``better`` / ``worse`` / ``equivalent`` (the variants called so, best first, or "-"), ``aa_verdict``
-    (the A/A control's verdict: better or worse means the study's noise is underestimated) and ``runs`` (paired
-    runs per variant used by its verdict, the fewest). Then by figure, per variant: ``rmse.<v>`` (OOF), and for all but the baseline
-    ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its simultaneous interval: delta ± pm).
+    (the A/A control's verdict: better or worse means the study's noise is underestimated), ``runs`` (paired
+    runs per variant used by its verdict, the fewest) and ``metric`` (the primary metric and its direction). Then by
+    figure, per variant: the primary metric out of fold, ``rmse.<v>`` (``mcrmse.<v>``, ``log_loss.<v>`` for the other
+    tasks), and for all but the baseline ``delta.<v>`` (mean paired difference) and ``pm.<v>`` (half-width of its
+    simultaneous interval: delta ± pm); then the side figures, ``rmse_<target>.<v>`` or ``accuracy.<v>`` and
+    ``macro_f1.<v>``.
     Verdicts are adjusted for the variants and rounds. The rest (standard errors, the row term, the floor, runs
     needed, per-fold RMSE, times) is in reports/comparison.csv."""
     t = table.sort_values("delta")
@@ -36,22 +40,29 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     aa = table.loc[table["aa_control"], "verdict"]
     compared_rows = table[table["verdict"] != "baseline"]
     compared = compared_rows["runs_used"]
+    metric = table.attrs.get("metric", "rmse")
     study = (table.attrs.get("question", "-"), named(BETTER), named(WORSE), named(EQUIVALENT), ", ".join(aa) if len(aa) else "-",
-             int(compared.min()) if len(compared) and compared.notna().all() else 0)
+             int(compared.min()) if len(compared) and compared.notna().all() else 0, f"{METRICS[metric]}, lower is better")
     out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
     out.update(zip(SUMMARY_KEYS, study, strict=True))
     figures = variant_figures(table)
-    for figure in FIGURE_KEYS:
+    for figure in (metric, "delta", "pm", *_side_keys(table)):
         out[figure] = {v: f[figure] for v, f in figures.items() if figure in f}
     return out
 
 
+def _side_keys(table: pd.DataFrame) -> list[str]:
+    return list(table["side"].iloc[0]) if "side" in table and len(table) else []
+
+
 def variant_figures(table: pd.DataFrame) -> dict[str, dict]:
-    """Each variant's own figures (rmse; delta, pm and verdict for all but the baseline): its MLflow parent run's."""
+    """Each variant's own figures (the primary metric, named by the task; delta, pm and verdict for all but the
+    baseline; the side figures): its MLflow parent run's."""
     r6 = lambda x: None if pd.isna(x) else round(float(x), 6)
+    metric = table.attrs.get("metric", "rmse")
     out = {}
     for r in table.itertuples():
-        out[r.variant] = {"rmse": r6(r.oof_rmse)}
+        out[r.variant] = {metric: r6(r.oof_rmse), **{k: r6(v) for k, v in getattr(r, "side", {}).items()}}
         if r.verdict != "baseline":
             out[r.variant].update(delta=r6(r.delta), pm=r6((r.ci_high - r.ci_low) / 2), verdict=r.verdict,
                                   runs=int(r.runs_used), round=int(r.round), runs_needed=int(r.runs_needed),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from headbench.stats.scoring import oof_score, row_losses
+from headbench.stats.scoring import oof_score, row_losses, side_figures
 from headbench.stats.verdict import (BETTER, EQUIVALENT, MIN_UNITS, NEEDS_DATA, ROW_TERM_KINDS, TOO_FEW, UNDECIDED, VERDICTS,
                                      WORSE, Design, influence, mcrmse_influence, mean_loss_influence, replay, row_covariance)
 
@@ -21,15 +21,18 @@ RUN = ["split", "fold", "seed"]
 
 
 def fold_table(oof: pd.DataFrame) -> dict:
-    """OOF RMSE per run set (a split and seed, over the rows it scored), per-fold RMSE, and their means and spreads."""
-    per_set, per_fold = {}, {}
+    """OOF RMSE (the primary metric) per run set (a split and seed, over the rows it scored), per-fold RMSE, and their
+    means and spreads; with several targets or classes, ``side``: the side figures (scoring.side_figures), their mean
+    over run sets."""
+    per_set, per_fold, side = {}, {}, []
     for (split, seed), g in oof.groupby(["split", "seed"]):
         per_set[f"{int(split)}-{int(seed)}"] = oof_score(g)
+        side.append(side_figures(g))
         for fold, f in g.groupby("fold"):
             per_fold.setdefault(int(fold), []).append(oof_score(f))
     fold_means = {f: float(np.mean(v)) for f, v in sorted(per_fold.items())}
     sets = np.array(list(per_set.values()))
-    return {
+    out = {
         "oof_rmse": float(sets.mean()),
         "oof_rmse_std_run_sets": float(sets.std(ddof=1)) if len(sets) > 1 else 0.0,
         "oof_rmse_per_run_set": per_set,
@@ -39,6 +42,9 @@ def fold_table(oof: pd.DataFrame) -> dict:
         "rows": int(oof.groupby(["split", "seed"]).size().iloc[0]),
         "run_sets": len(per_set),
     }
+    if side[0]:
+        out["side"] = {k: float(np.mean([s[k] for s in side])) for k in side[0]}
+    return out
 
 
 def run_rmse(oof: pd.DataFrame) -> pd.Series:

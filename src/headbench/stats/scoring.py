@@ -21,15 +21,23 @@ def regression_scores(pred, target, names: list[str]) -> dict:
     return {primary: float(per_target.mean()), **{f"rmse_{n}": float(v) for n, v in zip(names, per_target, strict=True)}}
 
 
+def class_log_loss(proba, labels) -> float:
+    """scikit-learn's log-loss of class probabilities [rows, classes] against class indices 0..classes-1."""
+    from sklearn.metrics import log_loss
+
+    proba = np.asarray(proba, dtype=np.float64)
+    return float(log_loss(np.asarray(labels), proba, labels=list(range(proba.shape[1]))))
+
+
 def classification_scores(proba, labels) -> dict:
     """The primary metric ``log_loss`` (lower is better), with ``accuracy`` and ``macro_f1`` (higher is better).
     ``proba`` is [rows, classes] (rows sum to 1); ``labels`` are class indices 0..classes-1."""
-    from sklearn.metrics import accuracy_score, f1_score, log_loss
+    from sklearn.metrics import accuracy_score, f1_score
 
     proba, labels = np.asarray(proba, dtype=np.float64), np.asarray(labels)
     classes = list(range(proba.shape[1]))
     predicted = proba.argmax(axis=1)
-    return {"log_loss": float(log_loss(labels, proba, labels=classes)),
+    return {"log_loss": class_log_loss(proba, labels),
             "accuracy": float(accuracy_score(labels, predicted)),
             "macro_f1": float(f1_score(labels, predicted, labels=classes, average="macro", zero_division=0))}
 
@@ -66,6 +74,20 @@ def row_losses(oof) -> np.ndarray:
 def score_rows(losses: np.ndarray) -> float:
     """The primary metric from row_losses: RMSE, MCRMSE (the mean of the targets' RMSE) or the mean log-loss."""
     return float(np.sqrt(losses.mean(-1)).mean()) if losses.ndim == 2 else float(losses.mean())
+
+
+def side_figures(oof) -> dict:
+    """The figures reported beside the primary metric: each target's RMSE, ``rmse_<name>`` (several targets), or
+    ``accuracy`` and ``macro_f1`` (classification); none for one target."""
+    task, names = oof_task(oof)
+    if task == "classification":
+        labels = oof["target"].astype(str).map({c: i for i, c in enumerate(names)}).to_numpy()
+        scores = classification_scores(oof[[f"proba.{c}" for c in names]].to_numpy(), labels)
+        return {k: scores[k] for k in ("accuracy", "macro_f1")}
+    if names == ["target"]:
+        return {}
+    scores = regression_scores(oof[[f"prediction.{n}" for n in names]].to_numpy(), oof[[f"target.{n}" for n in names]].to_numpy(), names)
+    return {f"rmse_{n}": scores[f"rmse_{n}"] for n in names}
 
 
 def oof_score(oof) -> float:
