@@ -36,27 +36,43 @@ def copy_runs(dest: Path, sources: list[Path]) -> int:
             out.mkdir(parents=True, exist_ok=True)
             for name in ("metrics.json", "history.csv", "model.json"):
                 shutil.copy(d / name, out / name)
-            pd.read_csv(d / "oof.csv", dtype={"id": str}).drop(columns=["target"]).to_csv(out / "oof.csv", index=False)
+            oof = pd.read_csv(d / "oof.csv", dtype={"id": str}, keep_default_na=False)
+            oof.drop(columns=target_names(oof)).to_csv(out / "oof.csv", index=False)
             copied += 1
     return copied
 
 
-def targets_as_written(data: pd.DataFrame) -> pd.Series:
-    """Each id's target as the train stage wrote it into oof.csv: fitted as float32, written back as float64."""
-    return pd.Series(data["target"].to_numpy("float32").astype("float64"), index=data["id"].astype(str))
+def target_names(oof: pd.DataFrame) -> list[str]:
+    """The target columns of a run's oof.csv: ``target`` (one target, or the class label) or ``target.<name>`` each."""
+    return [c for c in oof.columns if c == "target" or c.startswith("target.")]
+
+
+def targets_as_written(data: pd.DataFrame, task: str = "regression") -> pd.DataFrame:
+    """Each id's targets as the train stage wrote them into oof.csv: a class label as read, a number fitted as float32
+    and written back as float64."""
+    cols = target_names(data)
+    out = data[cols] if task == "classification" else data[cols].to_numpy("float32").astype("float64")
+    return pd.DataFrame(out, columns=cols, index=data["id"].astype(str))
+
+
+def with_targets(oof: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """A committed oof.csv (no target) with its targets rejoined by id, in the train stage's column order."""
+    key = ["id", "split", "fold", "seed"]
+    joined = targets.loc[oof["id"]].reset_index(drop=True)
+    return pd.concat([oof[key].reset_index(drop=True), joined, oof.drop(columns=key).reset_index(drop=True)], axis=1)
 
 
 def committed_oofs(dest: Path) -> tuple:
-    """(params, data, {variant: out-of-fold predictions of its committed runs, the target rejoined by id})."""
+    """(params, data, {variant: out-of-fold predictions of its committed runs, the targets rejoined by id})."""
     params = load_params(dest / "params.yaml")
-    data = load_dataset(params.data)
-    target = targets_as_written(data)
+    data = load_dataset(params.data, task=params.task.type)
+    targets = targets_as_written(data, params.task.type)
     oofs = {}
     for v in params.variants:
         files = sorted((dest / "runs" / v).glob("split*-fold*-seed*/oof.csv"))
         if files:
-            oof = pd.concat([pd.read_csv(f, dtype={"id": str}) for f in files], ignore_index=True)
-            oofs[v] = oof.assign(target=target.loc[oof["id"]].to_numpy())[["id", "split", "fold", "seed", "target", "prediction"]]
+            oof = pd.concat([pd.read_csv(f, dtype={"id": str}, keep_default_na=False) for f in files], ignore_index=True)
+            oofs[v] = with_targets(oof, targets)
     return params, data, oofs
 
 

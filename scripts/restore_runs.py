@@ -23,7 +23,7 @@ import pandas as pd
 from headbench.config import load_params
 from headbench.data.table import load_dataset
 from headbench.io import write_csv
-from collect_runs import targets_as_written
+from collect_runs import targets_as_written, with_targets
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("dest", type=Path, help="the committed study (params.yaml, runs/)")
@@ -36,8 +36,8 @@ if clone_params != params:
     sys.exit(f"error: {args.clone / 'params.yaml'} differs from {args.dest / 'params.yaml'}: restore into a checkout of the study")
 if not (args.clone / params.paths.folds).is_dir():
     sys.exit(f"error: {args.clone / params.paths.folds} is missing: run `dvc repro split split_more` in {args.clone} first")
-data = load_dataset(params.data, path=args.clone / params.data.path)
-target = targets_as_written(data)
+data = load_dataset(params.data, path=args.clone / params.data.path, task=params.task.type)
+targets = targets_as_written(data, params.task.type)
 
 stages = []
 for run in sorted((args.dest / "runs").glob("*/split*-fold*-seed*")):
@@ -52,10 +52,9 @@ for run in sorted((args.dest / "runs").glob("*/split*-fold*-seed*")):
     out = args.clone / params.paths.runs / variant / run.name
     if out.exists():
         continue
-    oof = pd.read_csv(run / "oof.csv", dtype={"id": str}, float_precision="round_trip")
-    oof.insert(4, "target", target.loc[oof["id"]].to_numpy())
+    oof = pd.read_csv(run / "oof.csv", dtype={"id": str}, keep_default_na=False)
     out.mkdir(parents=True)
-    write_csv(out / "oof.csv", oof)
+    write_csv(out / "oof.csv", with_targets(oof, targets))
     for name in ("metrics.json", "history.csv", "model.json"):
         shutil.copy(run / name, out / name)
     stages.append(stage)

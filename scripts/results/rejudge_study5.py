@@ -42,7 +42,7 @@ def load_oofs(study: Path = STUDY, data: Path = COMMONLIT) -> dict[str, pd.DataF
         frames = [pd.read_csv(f, dtype={"id": str}) for f in sorted((study / "runs" / v).glob("fold*-seed*/oof.csv"))]
         oof = pd.concat(frames, ignore_index=True)
         oof.insert(1, "split", SPLIT)
-        oof["target"] = target.loc[oof["id"]].to_numpy()
+        oof["target"] = target.loc[oof["id"], "target"].to_numpy()
         oofs[v] = oof[["id", "split", "fold", "seed", "target", "prediction"]]
     return oofs
 
