@@ -146,3 +146,19 @@ def test_the_verdicts_call_a_clear_gain_better_and_leave_the_aa_control_alone_fo
     paired = runs[(runs["variant"] == "variant") & runs["split"].isin([1, 2, 3][:row["round"]])]
     assert row["delta"] == pytest.approx(paired["delta"].mean())  # Δ of the primary metric over the rounds it used
     assert (run_rmse(oofs["variant"]) < run_rmse(oofs["baseline"])).mean() > 0.9
+
+
+@pytest.mark.parametrize("task", ["mcrmse", "classification"])
+def test_aa_studies_of_every_task_call_no_more_than_their_alpha(task):
+    """100 A/A studies per task type (the variant is the baseline's recipe, other noise): at α = 0.05 at most 5% may
+    call a difference, plus sampling slack (2 SE). The power side is the test above."""
+    from headbench.stats.compare import compare_oof
+    from headbench.stats.verdict import Design
+
+    design = Design(alpha=0.05, m=1, looks=1, folds=5, n_folds=5, margin=0.01)
+    calls = 0
+    for seed in range(100):
+        oofs = _oofs(task, rows=300, splits=(1,), seed=seed)
+        table, _ = compare_oof({"baseline": oofs["baseline"], "aa": oofs["aa"]}, "baseline", design, [1])
+        calls += table.loc[0, "verdict"] in ("better", "worse")
+    assert calls / 100 <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 100)
