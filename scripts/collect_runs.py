@@ -14,6 +14,7 @@ Studies before the partition design (study5 and older) use the layout fold<k>-se
 scripts of their own commit, or post hoc with scripts/results/rejudge_study5.py.
 """
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -99,6 +100,9 @@ def main():
             "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
         rnd = r.round if r.runs else "—"
         lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
+    walls = pd.Series([json.loads(f.read_text())["time_wall_s"] for f in (args.dest / "runs").glob("*/split*/metrics.json")])
+    lines += ["", f"Cost: {len(walls)} runs, {len(walls) * walls.median() / 3600:.2f} CPU-hours at the median {walls.median():.0f} s "
+                  f"per one-thread run ({walls.sum() / 3600:.2f} summed over the runs' wall times, which hold any pause)."]
     (args.dest / "comparison.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
