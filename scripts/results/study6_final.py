@@ -1,0 +1,127 @@
+"""study6's final table from its committed runs: both questions, the A/A row, the decided count, the cost, and the
+comparison with the Kaggle write-up's claims and with study5 (re-judged post hoc).
+
+    python scripts/results/study6_final.py     # docs/results/study6/final.md and final.csv
+
+Runs still missing leave their variants open; the page says how many runs it holds, so it can be written at any time.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from collect_runs import committed_oofs  # noqa: E402
+
+from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, WORSE, compare_oof, study_design  # noqa: E402
+
+STUDY = ROOT / "docs/results/study6"
+STUDY5 = ROOT / "docs/results/study5/rejudged.csv"
+# The Kaggle write-up's one-split differences against its [CLS] baseline at 0.5299 (issue 36)
+CLAIMS = {"conv1d": -0.037, "lstm": -0.025, "cat4": -0.006, "reinit1": -0.002, "max": 0.023, "llrd": 0.005}
+
+
+def judged(oofs, params, groups, question: str) -> pd.DataFrame:
+    design = replace(study_design(params), question=question)
+    table, _ = compare_oof(oofs, params.stats.baseline, design, params.splits, groups)
+    return table.set_index("variant")
+
+
+def interval(r) -> str:
+    return f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else "—"
+
+
+def needed(r) -> str:
+    if r.verdict == NEEDS_DATA:
+        return f"floor ±{r.floor:.4f}"
+    if r.verdict == "undecided":
+        return "more runs unlikely to decide" if r.runs_needed < 0 else f"~{int(r.runs_needed)} more runs"
+    return ""
+
+
+def reading(claim: float, r, margin: float) -> str:
+    """A published difference against this study's verdict on it."""
+    if r.verdict in (BETTER, WORSE):
+        agrees = (r.verdict == BETTER) == (claim < 0)
+        return "confirmed (direction)" if agrees else "contradicted (opposite direction)"
+    if r.verdict == EQUIVALENT:
+        return "consistent (both negligible)" if abs(claim) <= margin else "contradicted (no difference beyond the margin)"
+    if pd.notna(r.ci_low) and not r.ci_low <= claim <= r.ci_high:
+        return "not decided; the claimed size lies outside the interval"
+    return "not decided"
+
+
+def fixed_runs(params) -> int:
+    return len(params.variants) * study_design(params).looks * len(params.cv.folds) * len(params.seeds)
+
+
+def plan_figure(key: str) -> float:
+    plan = json.loads((STUDY / "plan.json").read_text())
+    return plan["rounds"][str(plan["chosen_rounds"])][key]
+
+
+def main() -> None:
+    params, data, oofs = committed_oofs(STUDY)
+    groups = data.set_index("id")["group"] if "group" in data else None
+    rows_q = judged(oofs, params, groups, "new_rows")
+    data_q = judged(oofs, params, groups, "new_data")
+    walls = pd.Series([json.loads(f.read_text())["time_wall_s"] for f in (STUDY / "runs").glob("*/split*/metrics.json")])
+    cpu_hours = len(walls) * walls.median() / 3600
+    decided = rows_q["verdict"].isin([BETTER, WORSE, EQUIVALENT])
+    aa = "aa"
+    m = params.stats.margin
+    lines = [
+        "# study6: the final table", "",
+        f"From the {len(walls)} committed runs (`python scripts/results/study6_final.py`). Margin ±{m:g} RMSE; "
+        f"{params.stats.confidence:.0%} family-wise, Bonferroni over {len(params.variants) - 1} variants × "
+        f"{study_design(params).looks} rounds. Δ < 0 is better (lower RMSE).", "",
+        "| variant | runs used | rounds | Δ RMSE, new_rows [simultaneous] | verdict | runs needed or floor | "
+        "Δ RMSE, new_data [simultaneous] | verdict (new_data) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for v, r in rows_q.sort_values("delta").iterrows():
+        d = data_q.loc[v]
+        name = f"{v} (A/A)" if v == aa else v
+        lines.append(f"| {name} | {r.runs_used} | {r['round']} | {interval(r)} | {r.verdict} | {needed(r)} | "
+                     f"{interval(d)} | {d.verdict} |")
+    n_dec = int(decided.sum())
+    missing = [v for v in params.variants if v != params.stats.baseline and v not in rows_q.index]
+    if missing:
+        lines.append(f"| {', '.join(missing)} | 0 | | no runs yet | | | | |")
+    lines += ["", f"Decided under new_rows: **{n_dec} of {len(rows_q)}** "
+                  f"(new_data: {int(data_q['verdict'].isin([BETTER, WORSE, EQUIVALENT]).sum())}). "
+                  f"Cost: {len(walls)} runs, {cpu_hours:.1f} CPU-hours at the median {walls.median():.0f} s per one-thread run"
+                  + (f", {cpu_hours / n_dec:.2f} CPU-hours per decided verdict." if n_dec else "."),
+              "", f"Against a fixed design of the same maximum size (every variant and the baseline on all "
+                  f"{study_design(params).looks} partitions: {fixed_runs(params)} runs): this study used {len(walls)} runs "
+                  f"({len(walls) / fixed_runs(params):.0%} of it); the harness expected "
+                  f"{plan_figure('runs_over_fixed'):.0%} at this design ({plan_figure('study_runs_mean'):.0f} runs).",
+              "", f"The A/A row (`{aa}`: the baseline's recipe, other seeds): {rows_q.loc[aa, 'verdict']}, "
+                  f"Δ {interval(rows_q.loc[aa])}. A called A/A would mean the study's noise is larger than its "
+                  "intervals assume.", ""]
+    lines += ["## Against the published claims and study5", "",
+              "The Kaggle write-up's one-split differences against its [CLS] baseline (RMSE 0.5299); study5 re-judged "
+              "post hoc under new_rows (`../study5/rejudged_new_rows.md`).", "",
+              "| variant | claimed Δ | study6 Δ [new_rows] | study6 verdict | reading | study5 Δ (post hoc) | study5 verdict |",
+              "|---|---|---|---|---|---|---|"]
+    s5 = pd.read_csv(STUDY5).query("question == 'new_rows'").set_index("variant") if STUDY5.is_file() else pd.DataFrame()
+    for v, claim in CLAIMS.items():
+        if v not in rows_q.index:
+            lines.append(f"| {v} | {claim:+.3f} | — | no runs yet | | | |")
+            continue
+        r = rows_q.loc[v]
+        old = s5.loc[v] if v in s5.index else None
+        lines.append(f"| {v} | {claim:+.3f} | {interval(r)} | {r.verdict} | {reading(claim, r, m)} | "
+                     f"{interval(old) if old is not None else '—'} | {old.verdict if old is not None else '—'} |")
+    (STUDY / "final.md").write_text("\n".join(lines) + "\n")
+    pd.concat({"new_rows": rows_q, "new_data": data_q}, names=["question"]).to_csv(STUDY / "final.csv")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
