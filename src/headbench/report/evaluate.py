@@ -39,9 +39,8 @@ def read_run(d: Path, split: int, fold: int, seed: int) -> tuple[pd.DataFrame, p
     expected = oof_columns(oof)
     if list(oof.columns) != expected:
         raise bad("oof.csv", f"expected the columns {expected}, found {list(oof.columns)}")
-    numeric = [c for c in expected[len(KEY_COLUMNS):] if c.startswith(("prediction.", "proba.")) or c == "prediction"]
-    if oof_task(oof)[0] == "classification":
-        numeric.remove("prediction")  # the predicted class label
+    scores = "proba." if oof_task(oof)[0] == "classification" else "prediction"   # not the predicted class label
+    numeric = [c for c in expected if c.startswith(scores)]
     if oof.empty or not np.isfinite(oof[numeric].apply(pd.to_numeric, errors="coerce")).all().all():
         raise bad("oof.csv", "has no rows or a prediction that is not a finite number")
     if set(oof["split"]) != {split} or set(oof["fold"]) != {fold} or set(oof["seed"]) != {seed}:
