@@ -51,6 +51,9 @@ def run_dir(tmp_path, oof="id,split,fold,seed,target,prediction\na,7,1,42,0.5,0.
     ("id,split,fold,seed,target,prediction\na,7,2,42,0.5,0.4\n", None, "not split 7, fold 1, seed 42"),
     ("id,split,fold,seed,target,prediction\na,8,1,42,0.5,0.4\n", None, "not split 7, fold 1, seed 42"),
     ("id,split,fold,seed,target,prediction\na,7,1,42,0.5,nan\n", None, "not a finite number"),
+    ("id,split,fold,seed,target.V,target.A,prediction.V,prediction.A\na,7,1,42,0.5,0.1,0.4,inf\n", None, "not a finite number"),
+    ("id,split,fold,seed,target,proba.x,proba.y,prediction\na,7,1,42,x,0.5,nan,x\n", None, "not a finite number"),
+    ("id,split,fold,seed,target,prediction,proba.x,proba.y\na,7,1,42,x,x,0.5,0.5\n", None, "expected the columns"),
     ("id,split,fold,seed,prediction\na,7,1,42,0.4\n", None, "expected the columns"),
     ("id,fold,seed,target,prediction\na,1,42,0.5,0.4\n", None, "expected the columns"),
     ("id,split,fold,seed,target,prediction\na,7,1,42,0.5,0.4\n", {"rmse": 1}, "metrics.json: not a run's metrics"),
@@ -65,6 +68,12 @@ def test_a_hand_edited_run_output_fails_naming_it(tmp_path, oof, metrics, match)
 def test_a_good_run_output_reads_back(tmp_path):
     oof, history, metrics = read_run(run_dir(tmp_path), 7, 1, 42)
     assert len(oof) == 1 and metrics["valid_rmse"] == 0.1 and list(history.columns) == ["step", "valid_rmse"]
+
+
+def test_a_classification_run_output_with_a_class_named_like_a_number_reads_back(tmp_path):
+    d = run_dir(tmp_path, "id,split,fold,seed,target,proba.0,proba.1,prediction\na,7,1,42,1,0.25,0.75,1\n")
+    oof, _, _ = read_run(d, 7, 1, 42)
+    assert oof[["proba.0", "proba.1"]].to_numpy().tolist() == [[0.25, 0.75]]
 
 
 def test_predict_refuses_to_write_over_its_own_input(tmp_path, monkeypatch):
