@@ -52,7 +52,7 @@ def targets_as_written(data: pd.DataFrame, task: str = "regression") -> pd.DataF
     """Each id's targets as the train stage wrote them into oof.csv: a class label as read, a number fitted as float32
     and written back as float64."""
     cols = target_names(data)
-    out = data[cols] if task == "classification" else data[cols].to_numpy("float32").astype("float64")
+    out = data[cols].to_numpy() if task == "classification" else data[cols].to_numpy("float32").astype("float64")
     return pd.DataFrame(out, columns=cols, index=data["id"].astype(str))
 
 
