@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT, copy_repo, env, pause_at, sh, tiny_params
 from headbench.data.folds import run_seed
+from headbench.summary_keys import SUMMARY_KEYS
 
 pytestmark = pytest.mark.slow  # runs stage processes or the pipeline (README: the fast tier skips it)
 
@@ -46,8 +47,8 @@ def test_dvc_repro_runs_every_stage_and_prints_the_table(repo):
     root, res = repo
     assert "| variant | head | options |" in res and "conv1d_llrd" in res
     summary = json.loads((root / "metrics/summary.json").read_text())
-    assert list(summary) == ["baseline_aa", "conv1d_llrd", "question", "better", "worse", "equivalent", "aa_verdict", "runs",
-                             "rmse", "delta", "pm"]
+    assert list(summary) == ["baseline_aa", "conv1d_llrd", *SUMMARY_KEYS, "rmse", "delta", "pm"]
+    assert summary["metric"] == "RMSE, lower is better"
     assert summary["question"] == "new_rows"
     detail = pd.read_csv(root / "reports/comparison.csv").set_index("variant")
     assert summary["runs"] == 6 and summary["aa_verdict"] == detail.loc["baseline_aa", "verdict"]
@@ -366,6 +367,5 @@ def test_interrupted_repro_resumes_without_redoing_finished_stages(tmp_path, tin
     assert not done & ran, f"finished stages ran again: {done & ran}"
     assert ran | done == {f"{v}-{f}-42" for v in ("baseline", "mean") for f in range(3)}
     assert {s: out_of(s).stat().st_mtime_ns for s in done} == before
-    assert set(json.loads((root / "metrics/summary.json").read_text())) == {"question", "better", "worse", "equivalent", "aa_verdict",
-                                                                          "runs", "mean", "rmse", "delta", "pm"}
+    assert set(json.loads((root / "metrics/summary.json").read_text())) == {*SUMMARY_KEYS, "mean", "rmse", "delta", "pm"}
     assert "Running stage" not in sh("dvc repro", root)
