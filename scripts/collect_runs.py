@@ -63,6 +63,16 @@ def with_targets(oof: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([oof[key].reset_index(drop=True), joined, oof.drop(columns=key).reset_index(drop=True)], axis=1)
 
 
+def run_walls(dest: Path) -> pd.Series:
+    """The wall time of each committed run (seconds; a pause while it ran is in it)."""
+    return pd.Series([json.loads(f.read_text())["time_wall_s"] for f in (dest / "runs").glob("*/split*/metrics.json")])
+
+
+def cpu_hours(walls: pd.Series) -> float:
+    """A study's CPU-hours: its runs at the median one-thread run, which pauses do not move."""
+    return len(walls) * walls.median() / 3600
+
+
 def committed_oofs(dest: Path) -> tuple:
     """(params, data, {variant: out-of-fold predictions of its committed runs, the targets rejoined by id})."""
     params = load_params(dest / "params.yaml")
@@ -100,8 +110,8 @@ def main():
             "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
         rnd = r.round if r.runs else "—"
         lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
-    walls = pd.Series([json.loads(f.read_text())["time_wall_s"] for f in (args.dest / "runs").glob("*/split*/metrics.json")])
-    lines += ["", f"Cost: {len(walls)} runs, {len(walls) * walls.median() / 3600:.2f} CPU-hours at the median {walls.median():.0f} s "
+    walls = run_walls(args.dest)
+    lines += ["", f"Cost: {len(walls)} runs, {cpu_hours(walls):.2f} CPU-hours at the median {walls.median():.0f} s "
                   f"per one-thread run ({walls.sum() / 3600:.2f} summed over the runs' wall times, which hold any pause)."]
     (args.dest / "comparison.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

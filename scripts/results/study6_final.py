@@ -16,7 +16,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from collect_runs import committed_oofs  # noqa: E402
+from collect_runs import committed_oofs, cpu_hours, run_walls  # noqa: E402
 
 from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, WORSE, compare_oof, study_design  # noqa: E402
 
@@ -70,8 +70,8 @@ def main() -> None:
     groups = data.set_index("id")["group"] if "group" in data else None
     rows_q = judged(oofs, params, groups, "new_rows")
     data_q = judged(oofs, params, groups, "new_data")
-    walls = pd.Series([json.loads(f.read_text())["time_wall_s"] for f in (STUDY / "runs").glob("*/split*/metrics.json")])
-    cpu_hours = len(walls) * walls.median() / 3600
+    walls = run_walls(STUDY)
+    hours = cpu_hours(walls)
     decided = rows_q["verdict"].isin([BETTER, WORSE, EQUIVALENT])
     aa = "aa"
     m = params.stats.margin
@@ -95,8 +95,8 @@ def main() -> None:
         lines.append(f"| {', '.join(missing)} | 0 | | no runs yet | | | | |")
     lines += ["", f"Decided under new_rows: **{n_dec} of {len(rows_q)}** "
                   f"(new_data: {int(data_q['verdict'].isin([BETTER, WORSE, EQUIVALENT]).sum())}). "
-                  f"Cost: {len(walls)} runs, {cpu_hours:.1f} CPU-hours at the median {walls.median():.0f} s per one-thread run"
-                  + (f", {cpu_hours / n_dec:.2f} CPU-hours per decided verdict." if n_dec else "."),
+                  f"Cost: {len(walls)} runs, {hours:.1f} CPU-hours at the median {walls.median():.0f} s per one-thread run"
+                  + (f", {hours / n_dec:.2f} CPU-hours per decided verdict." if n_dec else "."),
               "", f"Against a fixed design of the same maximum size (every variant and the baseline on all "
                   f"{study_design(params).looks} partitions: {fixed_runs(params)} runs): this study used {len(walls)} runs "
                   f"({len(walls) / fixed_runs(params):.0%} of it); the harness expected "

@@ -5,7 +5,7 @@ import pandas as pd
 
 from headbench.config import METRICS, QUESTIONS, Params
 from headbench.report.comparison import row_term_bounded
-from headbench.report.summary import aa_warnings
+from headbench.report.summary import aa_warnings, side_keys
 from headbench.stats.compare import EQUIVALENT, MIN_UNITS, NEEDS_DATA, TOO_FEW, UNDECIDED
 from headbench.stats.verdict import ROW_TERM_KINDS
 
@@ -105,9 +105,9 @@ SIDE_LABELS = {"accuracy": "accuracy (higher is better)", "macro_f1": "macro-F1 
 def side_table(table: pd.DataFrame) -> str:
     """The figures beside the primary metric (each target's RMSE, or accuracy and macro-F1), out of fold, per variant.
     They are reported, not judged: every verdict is by the primary metric."""
-    if "side" not in table or not len(table) or not table["side"].iloc[0]:
+    keys = side_keys(table)
+    if not keys:
         return ""
-    keys = list(table["side"].iloc[0])
     labels = [SIDE_LABELS.get(k, f"RMSE {k.removeprefix('rmse_')} (lower is better)") for k in keys]
     lines = ["", "Beside the primary metric (out of fold, mean over partitions × seeds; reported, not judged):", "",
              "| variant | " + " | ".join(labels) + " |", "|---|" + "---|" * len(keys)]

@@ -46,12 +46,13 @@ def summary_metrics(table: pd.DataFrame) -> dict:
     out = {r.variant: marked_delta(r.delta, r.verdict) for r in compared_rows.itertuples()}
     out.update(zip(SUMMARY_KEYS, study, strict=True))
     figures = variant_figures(table)
-    for figure in (metric, "delta", "pm", *_side_keys(table)):
+    for figure in (metric, "delta", "pm", *side_keys(table)):
         out[figure] = {v: f[figure] for v, f in figures.items() if figure in f}
     return out
 
 
-def _side_keys(table: pd.DataFrame) -> list[str]:
+def side_keys(table: pd.DataFrame) -> list[str]:
+    """The side figures' names (stats.compare.fold_table's ``side``): per-target RMSE, or accuracy and macro-F1; none for one target."""
     return list(table["side"].iloc[0]) if "side" in table and len(table) else []
 
 
