@@ -22,6 +22,7 @@ import pandas as pd
 
 from headbench.config import load_params
 from headbench.data.table import load_dataset
+from headbench.report.comparison import needed_short
 from headbench.stats.compare import compare_oof, study_design
 
 
@@ -106,10 +107,8 @@ def main():
              "|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         ci = f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else ("—" if pd.isna(r.delta) else f"{r.delta:+.4f}")
-        need = f"floor ±{r.floor:.4f}" if r.verdict == "needs more data" else \
-            "" if r.verdict != "undecided" else ("more runs unlikely to decide" if r.runs_needed < 0 else str(r.runs_needed))
         rnd = r.round if r.runs else "—"
-        lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {need} |")
+        lines.append(f"| {r.variant} | {r.runs} | {r.runs_used} | {rnd} | {ci} | {r.verdict} | {r.status} | {needed_short(r)} |")
     walls = run_walls(args.dest)
     lines += ["", f"Cost: {len(walls)} runs, {cpu_hours(walls):.2f} CPU-hours at the median {walls.median():.0f} s "
                   f"per one-thread run ({walls.sum() / 3600:.2f} summed over the runs' wall times, which hold any pause)."]

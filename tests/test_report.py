@@ -3,9 +3,10 @@ import pytest
 
 from conftest import ROOT
 from headbench.config import load_params, parse, read_yaml
-from headbench.report.comparison import aa_controls, detail
+from headbench.report.comparison import aa_controls, detail, needed_short
 from headbench.report.markdown import markdown
 from headbench.report.summary import aa_warnings, marked_delta, summary_metrics, variant_figures
+from headbench.stats.verdict import ROW_TERM_KINDS
 
 
 def test_the_default_study_has_an_aa_control():
@@ -101,3 +102,15 @@ def test_the_detail_keeps_the_raw_and_adjusted_figures_and_each_fold():
     assert {"runs_used", "round", "status", "verdict", "negligible", "runs_needed", "ci_low", "ci_high", "fold0_rmse",
             "fold2_rmse", "floor", "persistent_se"} <= set(d)
     assert len(d) == 6
+
+
+@pytest.mark.parametrize("verdict, runs_needed, row_term, cell", [
+    ("needs more data", 0, ROW_TERM_KINDS[0], "floor ±0.0123"),
+    ("undecided", 20, ROW_TERM_KINDS[0], "~20 more runs"),
+    ("undecided", 10, ROW_TERM_KINDS[-1], "at least ~10 more runs"),  # the row term only bounded: a lower bound
+    ("undecided", -5, ROW_TERM_KINDS[0], "more runs unlikely to decide"),
+    ("worse", 0, ROW_TERM_KINDS[0], ""),
+])
+def test_what_an_open_verdict_needs_is_one_short_cell(verdict, runs_needed, row_term, cell):
+    row = pd.Series(dict(verdict=verdict, runs_needed=runs_needed, row_term=row_term, floor=0.01234))
+    assert needed_short(row) == cell

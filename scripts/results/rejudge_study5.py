@@ -25,8 +25,9 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 from collect_runs import targets_as_written  # noqa: E402
 from headbench.config import DataParams  # noqa: E402
 from headbench.data.table import load_dataset  # noqa: E402
+from headbench.report.comparison import needed_short  # noqa: E402
 from headbench.stats.compare import compare_oof  # noqa: E402
-from headbench.stats.verdict import ROW_TERM_KINDS, Design  # noqa: E402
+from headbench.stats.verdict import Design  # noqa: E402
 
 STUDY = ROOT / "docs" / "results" / "study5"
 COMMONLIT = ROOT.parent / "shared" / "data" / "commonlit" / "train.csv"
@@ -66,15 +67,8 @@ def markdown(tables: list[pd.DataFrame]) -> str:
                 "| variant | units (runs) | Δ RMSE [95% simultaneous] | persistent SE | verdict | runs needed or floor |",
                 "|---|---|---|---|---|---|"]
         for r in t.sort_values("delta").itertuples():
-            if r.verdict == "needs more data":
-                need = f"floor ±{r.floor:.4f}"
-            elif r.verdict == "undecided":
-                at_least = "at least " if r.row_term == ROW_TERM_KINDS[-1] else ""   # projected without an unestimated row term
-                need = f"{at_least}~{r.runs_needed} more (new partitions)" if r.runs_needed > 0 else "more runs unlikely to decide"
-            else:
-                need = ""
             out.append(f"| {r.variant} | 5 ({r.runs}) | {r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}] | "
-                       f"{r.persistent_se:.4f} | {r.verdict} | {need} |")
+                       f"{r.persistent_se:.4f} | {r.verdict} | {needed_short(r)} |")
         decided = t["verdict"].isin(["better", "worse", "equivalent"]).sum()
         out += ["", f"Decided: {decided} of {len(t)}.", ""]
     return "\n".join(out)

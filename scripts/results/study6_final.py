@@ -1,7 +1,7 @@
 """study6's final table from its committed runs: both questions, the A/A row, the decided count, the cost, and the
 comparison with the Kaggle write-up's claims and with study5 (re-judged post hoc).
 
-    python scripts/results/study6_final.py     # docs/results/study6/final.md and final.csv
+    python scripts/results/study6_final.py     # docs/results/study6/final.md, final.csv and plots/
 
 Runs still missing leave their variants open; the page says how many runs it holds, so it can be written at any time.
 """
@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from collect_runs import committed_oofs, cpu_hours, run_walls  # noqa: E402
 
-from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, WORSE, compare_oof, study_design  # noqa: E402
+from headbench.report.comparison import aa_controls, needed_short  # noqa: E402
+from headbench.report.plots import plot_deltas  # noqa: E402
+from headbench.stats.compare import BETTER, EQUIVALENT, WORSE, compare_oof, study_design  # noqa: E402
 
 STUDY = ROOT / "docs/results/study6"
 STUDY5 = ROOT / "docs/results/study5/rejudged.csv"
@@ -26,22 +28,22 @@ STUDY5 = ROOT / "docs/results/study5/rejudged.csv"
 CLAIMS = {"conv1d": -0.037, "lstm": -0.025, "cat4": -0.006, "reinit1": -0.002, "max": 0.023, "llrd": 0.005}
 
 
-def judged(oofs, params, groups, question: str) -> pd.DataFrame:
+def judged(oofs, params, groups, question: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per variant, indexed by name; the paired runs) under ``question``."""
     design = replace(study_design(params), question=question)
-    table, _ = compare_oof(oofs, params.stats.baseline, design, params.splits, groups)
-    return table.set_index("variant")
+    table, paired = compare_oof(oofs, params.stats.baseline, design, params.splits, groups)
+    return table.set_index("variant"), paired
+
+
+def plot(rows_q: pd.DataFrame, paired: pd.DataFrame, params) -> Path:
+    """plots/delta_vs_baseline.png: each variant's paired runs, Δ, interval and verdict under the study's question."""
+    table = rows_q.reset_index().assign(aa_control=lambda t: t["variant"].isin(aa_controls(params)))
+    table.attrs["question"] = params.stats.question
+    return plot_deltas(table, paired, STUDY / "plots", params.stats.confidence, params.stats.margin, params.metric)
 
 
 def interval(r) -> str:
     return f"{r.delta:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if pd.notna(r.ci_low) else "—"
-
-
-def needed(r) -> str:
-    if r.verdict == NEEDS_DATA:
-        return f"floor ±{r.floor:.4f}"
-    if r.verdict == "undecided":
-        return "more runs unlikely to decide" if r.runs_needed < 0 else f"~{int(r.runs_needed)} more runs"
-    return ""
 
 
 def reading(claim: float, r, margin: float) -> str:
@@ -68,8 +70,9 @@ def plan_figure(key: str) -> float:
 def main() -> None:
     params, data, oofs = committed_oofs(STUDY)
     groups = data.set_index("id")["group"] if "group" in data else None
-    rows_q = judged(oofs, params, groups, "new_rows")
-    data_q = judged(oofs, params, groups, "new_data")
+    rows_q, paired = judged(oofs, params, groups, "new_rows")
+    data_q, _ = judged(oofs, params, groups, "new_data")
+    plot(rows_q, paired, params)
     walls = run_walls(STUDY)
     hours = cpu_hours(walls)
     decided = rows_q["verdict"].isin([BETTER, WORSE, EQUIVALENT])
@@ -87,7 +90,7 @@ def main() -> None:
     for v, r in rows_q.sort_values("delta").iterrows():
         d = data_q.loc[v]
         name = f"{v} (A/A)" if v == aa else v
-        lines.append(f"| {name} | {r.runs_used} | {r['round']} | {interval(r)} | {r.verdict} | {needed(r)} | "
+        lines.append(f"| {name} | {r.runs_used} | {r['round']} | {interval(r)} | {r.verdict} | {needed_short(r)} | "
                      f"{interval(d)} | {d.verdict} |")
     n_dec = int(decided.sum())
     missing = [v for v in params.variants if v != params.stats.baseline and v not in rows_q.index]

@@ -11,7 +11,7 @@ import pandas as pd
 from headbench.config import Params, Variant
 from headbench.errors import StudyError
 from headbench.io import read_id_csv
-from headbench.stats.compare import compare_oof, study_design
+from headbench.stats.compare import NEEDS_DATA, UNDECIDED, compare_oof, study_design
 from headbench.stats.verdict import ROW_TERM_KINDS
 
 
@@ -81,3 +81,15 @@ def detail(table: pd.DataFrame) -> pd.DataFrame:
 def row_term_bounded(r) -> bool:
     """The variant's row term is only bounded (one run's own variance): its runs needed are a lower bound."""
     return getattr(r, "row_term", None) == ROW_TERM_KINDS[-1]
+
+
+def needed_short(r) -> str:
+    """A table cell for what an open verdict needs: the floor more runs cannot go below (needs more data), about how
+    many more runs make a verdict likely ("at least" while the row term is only bounded), or nothing once decided."""
+    if r.verdict == NEEDS_DATA:
+        return f"floor ±{r.floor:.4f}"
+    if r.verdict != UNDECIDED:
+        return ""
+    if r.runs_needed <= 0:
+        return "more runs unlikely to decide"
+    return f"{'at least ' if row_term_bounded(r) else ''}~{int(r.runs_needed)} more runs"

@@ -8,17 +8,13 @@ import pandas as pd
 
 from headbench.config import METRICS, QUESTIONS
 from headbench.io import atomic_path, read_id_csv, write_csv
-from headbench.report.comparison import row_term_bounded
-from headbench.stats.compare import BETTER, EQUIVALENT, NEEDS_DATA, UNDECIDED, WORSE
+from headbench.report.comparison import needed_short
+from headbench.stats.compare import BETTER, EQUIVALENT, WORSE
 
 
 def _plot_verdict(r) -> str:
-    if r.verdict == NEEDS_DATA:
-        return f"needs more data (floor ±{r.floor:.3f})"
-    if r.verdict == UNDECIDED:
-        at_least = "≥ " if row_term_bounded(r) else ""
-        return f"undecided, {at_least}~{int(r.runs_needed)} more runs" if r.runs_needed > 0 else "undecided"
-    return str(r.verdict)
+    need = needed_short(r)
+    return f"{r.verdict}, {need}" if need else str(r.verdict)
 
 
 def _save(fig, path: Path) -> Path:
