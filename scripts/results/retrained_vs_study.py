@@ -2,7 +2,7 @@
 
     python scripts/results/retrained_vs_study.py RETRAINED_RUNS docs/results/study5 OUT.json
 
-RETRAINED_RUNS is a runs/ folder (runs/<variant>/fold<k>-seed<s>/ with model.safetensors). For each run: rows, the
+RETRAINED_RUNS is a runs/ folder (runs/<variant>/[split<p>-]fold<k>-seed<s>/ with model.safetensors). For each run: rows, the
 largest prediction difference against the committed oof.csv, both validation RMSEs and the checkpoint's size.
 """
 import json
@@ -13,7 +13,7 @@ import pandas as pd
 
 retrained, study, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 rows = []
-for run in sorted(retrained.glob("*/fold*-seed*")):
+for run in sorted(retrained.glob("*/*fold*-seed*")):
     committed = study / "runs" / run.parent.name / run.name
     a = pd.read_csv(run / "oof.csv", dtype={"id": str})
     b = pd.read_csv(committed / "oof.csv", dtype={"id": str})
