@@ -8,6 +8,7 @@ Runs still missing leave their variants open; the page says how many runs it hol
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from collect_runs import committed_oofs, cpu_hours, run_walls  # noqa: E402
+from collect_runs import committed_oofs, run_walls  # noqa: E402
 
 from headbench.report.comparison import aa_controls, needed_short  # noqa: E402
 from headbench.report.plots import plot_deltas  # noqa: E402
@@ -26,6 +27,11 @@ STUDY = ROOT / "docs/results/study6"
 STUDY5 = ROOT / "docs/results/study5/rejudged.csv"
 # The Kaggle write-up's one-split differences against its [CLS] baseline at 0.5299 (issue 36)
 CLAIMS = {"conv1d": -0.037, "lstm": -0.025, "cat4": -0.006, "reinit1": -0.002, "max": 0.023, "llrd": 0.005}
+# The CPUs the study's runs trained on, in order, each with the last commit that collected runs trained on it
+# (the study's README, "Two CPUs" and "Interruptions"); runs collected later trained on the last one listed.
+CPUS = [("74216c0", "AMD EPYC, AVX-512 and avx512_bf16 (`retrained/lscpu.txt`)"),
+        ("d5d195f", "AMD EPYC, AVX2 without AVX-512 (`lscpu_avx2.txt`)"),
+        (None, "AMD EPYC, AVX-512 and avx512_bf16 (`lscpu_avx512_2.txt`)")]
 
 
 def judged(oofs, params, groups, question: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,6 +64,42 @@ def reading(claim: float, r, margin: float) -> str:
     return "not decided"
 
 
+def git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+
+
+def run_cpus() -> pd.DataFrame:
+    """One row per committed run: its wall time and the CPU it trained on, from the commit that added it."""
+    log = git("log", "--diff-filter=A", "--name-only", "--format=commit %H", "--", "docs/results/study6/runs")
+    added, commit = {}, None
+    for line in log.stdout.splitlines():
+        if line.startswith("commit "):
+            commit = line.split()[1]
+        elif line.endswith("/metrics.json"):
+            added[ROOT / line] = commit  # newest first: an older add of the same path overwrites
+    rows = []
+    for f in sorted((STUDY / "runs").glob("*/split*/metrics.json")):
+        c = added.get(f)
+        cpu = next((name for last, name in CPUS
+                    if c and (last is None or git("merge-base", "--is-ancestor", c, last).returncode == 0)), "not committed")
+        rows.append({"run": str(f.parent.relative_to(STUDY / "runs")), "cpu": cpu,
+                     "wall_s": json.loads(f.read_text())["time_wall_s"]})
+    return pd.DataFrame(rows)
+
+
+def cost_by_cpu(runs: pd.DataFrame) -> pd.DataFrame:
+    """CPU-hours on each CPU: its runs at its median one-thread run (pauses do not move a median)."""
+    by = runs.groupby("cpu", sort=False)["wall_s"].agg(["size", "median"])
+    return by.assign(hours=by["size"] * by["median"] / 3600)
+
+
+def cost_lines(by: pd.DataFrame) -> list[str]:
+    lines = ["| CPU | runs | median wall per run (s) | CPU-hours |", "|---|---|---|---|"]
+    lines += [f"| {cpu} | {int(r['size'])} | {r['median']:.0f} | {r.hours:.2f} |" for cpu, r in by.iterrows()]
+    lines.append(f"| all | {int(by['size'].sum())} | | {by.hours.sum():.2f} |")
+    return lines
+
+
 def fixed_runs(params) -> int:
     return len(params.variants) * study_design(params).looks * len(params.cv.folds) * len(params.seeds)
 
@@ -74,7 +116,8 @@ def main() -> None:
     data_q, _ = judged(oofs, params, groups, "new_data")
     plot(rows_q, paired, params)
     walls = run_walls(STUDY)
-    hours = cpu_hours(walls)
+    by_cpu = cost_by_cpu(run_cpus())
+    hours = by_cpu.hours.sum()
     decided = rows_q["verdict"].isin([BETTER, WORSE, EQUIVALENT])
     aa = "aa"
     m = params.stats.margin
@@ -98,8 +141,9 @@ def main() -> None:
         lines.append(f"| {', '.join(missing)} | 0 | | no runs yet | | | | |")
     lines += ["", f"Decided under new_rows: **{n_dec} of {len(rows_q)}** "
                   f"(new_data: {int(data_q['verdict'].isin([BETTER, WORSE, EQUIVALENT]).sum())}). "
-                  f"Cost: {len(walls)} runs, {hours:.1f} CPU-hours at the median {walls.median():.0f} s per one-thread run"
+                  f"Cost: {len(walls)} runs, {hours:.1f} CPU-hours (each CPU's runs at its median one-thread run, below)"
                   + (f", {hours / n_dec:.2f} CPU-hours per decided verdict." if n_dec else "."),
+              "", *cost_lines(by_cpu),
               "", f"Against a fixed design of the same maximum size (every variant and the baseline on all "
                   f"{study_design(params).looks} partitions: {fixed_runs(params)} runs): this study used {len(walls)} runs "
                   f"({len(walls) / fixed_runs(params):.0%} of it); the harness expected "
