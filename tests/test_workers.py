@@ -11,7 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from conftest import BIN, copy_repo, env, pause_at, sh, tiny_params
-from headbench.study.workers import split
+from headbench.study.workers import last_lines, split
 
 
 def tiny_study(root: Path, model_dir: str, tracking: bool = False) -> Path:
@@ -29,6 +29,15 @@ def test_split_gives_every_stage_to_exactly_one_worker():
     stages = [f"train@v-{f}-42" for f in range(7)]
     parts = split(stages, 3)
     assert sorted(sum(parts, [])) == sorted(stages) and [len(p) for p in parts] == [3, 2, 2]
+
+
+def test_a_failed_stage_is_reported_with_its_last_lines_in_the_log(tmp_path):
+    log = tmp_path / "worker0.log"
+    log.write_text("=== 10:00:00 train@a-0-42\nRunning stage 'train@a-0-42':\n")
+    start = log.stat().st_size
+    log.write_text(log.read_text() + "=== 10:01:00 train@a-1-42\nstep:  10%\rstep:  50%\r\n\nERROR: failed to reproduce 'train@a-1-42'\n")
+    assert last_lines(log, start) == "=== 10:01:00 train@a-1-42\nstep:  50%\nERROR: failed to reproduce 'train@a-1-42'"
+    assert last_lines(log, start, n=1) == "ERROR: failed to reproduce 'train@a-1-42'"
 
 
 @pytest.mark.slow
@@ -49,6 +58,7 @@ def test_two_workers_then_repro_trains_nothing_and_matches_the_sequential_study(
     pd.testing.assert_frame_equal(detail(par), detail(seq))
     logs = [(par / ".dvc/tmp/workers/logs" / f"worker{k}.log").read_text() for k in (0, 1)]
     assert all("Running stage 'train@" in log for log in logs)  # both workers trained
+    assert "Running stage 'split'" in logs[0] and "Stage 'split' is cached - skipping run" in logs[1]  # made once
     # launching again finds everything in the run-cache
     client = mlflow.MlflowClient(mlflow_on_postgres)
     runs = client.search_runs([client.get_experiment_by_name("headbench").experiment_id])
@@ -111,6 +121,7 @@ def test_a_killed_worker_loses_nothing_finished_and_relaunching_trains_only_the_
     os.killpg(os.getpgid(int(pause.read_text())), signal.SIGTERM)  # worker 0's `dvc repro` and its training
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1 and "FAILED train@mean-1-42 (worker 0" in err, (out, err)
+    assert "interrupted (received signal SIGTERM)" in err  # the stage's own last words, not only the log's path
     first = worker_logs(par)
     finished = sorted(set(re.findall(r"Running stage 'train@([\w-]+)'", "".join(first))) - {"mean-1-42"})
     assert finished == ["baseline-0-42", "baseline-1-42", "baseline-2-42", "mean-0-42", "mean-2-42"]

@@ -39,7 +39,8 @@ def run_study(root: Path, workers: int, devices: str, tracking_uri: str | None, 
         print(f"round {rnd}: workers finished in {time.perf_counter() - t0:.0f} s", flush=True)
         failed = [(stage, w) for w in done for stage in w.failed]
         for stage, w in failed:
-            print(f"FAILED {stage} (worker {w.k}; log: {w.log})", file=sys.stderr)
+            print(f"FAILED {stage} (worker {w.k}; log: {w.log}); its last lines:", file=sys.stderr)
+            print("    " + w.why.get(stage, "").replace("\n", "\n    "), file=sys.stderr)
         if failed:
             raise CommandFailed(f"{len(failed)} train stage(s) failed; launching again skips every finished one", 1)
         if not judge:

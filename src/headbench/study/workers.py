@@ -38,6 +38,17 @@ def train_stages(root: Path) -> list[str]:
     return [s for s in _run(["dvc", "stage", "list", "--name-only"], root).split() if s.startswith(("train@", "train_more@"))]
 
 
+def upstream_stages(root: Path, stages: list[str]) -> list[str]:
+    """The stages that ``stages`` depend on (the data and its partitions), in no particular order."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        graph = repo.index.graph  # an edge runs from a stage to a stage it depends on
+        by_name = {stage.addressing: stage for stage in graph}
+        return sorted({up.addressing for s in stages for up in nx.descendants(graph, by_name[s])} - set(stages))
+
+
 def split(stages: list[str], n: int) -> list[list[str]]:
     """Round-robin: each worker gets every n-th stage, so all workers move through the variants together."""
     return [stages[k::n] for k in range(n)]
@@ -77,20 +88,39 @@ class Worker:
     cpus: set[int] | None
     log: Path
     failed: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # a failed stage's last lines in the log
     proc: subprocess.Popen | None = None
 
     def run(self, stop: threading.Event) -> None:
+        for stage in self.stages:
+            if stop.is_set():
+                return
+            self.repro([stage])
+
+    def repro(self, targets: list[str]) -> bool:
+        """`dvc repro targets` in this worker's worktree, its output appended to the log; whether it succeeded."""
+        name = " ".join(targets)
         with open(self.log, "a") as log:
-            for stage in self.stages:
-                if stop.is_set():
-                    return
-                log.write(f"=== {time.strftime('%H:%M:%S')} {stage}\n")
-                log.flush()
-                pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
-                self.proc = subprocess.Popen(["dvc", "repro", stage], cwd=self.cwd, env=self.env, stdout=log,
-                                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
-                if self.proc.wait() != 0:
-                    self.failed.append(stage)
+            log.write(f"=== {time.strftime('%H:%M:%S')} {name}\n")
+            log.flush()
+            start = log.tell()
+            pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
+            self.proc = subprocess.Popen(["dvc", "repro", *targets], cwd=self.cwd, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
+            ok = self.proc.wait() == 0
+        if not ok:
+            self.failed.append(name)
+            self.why[name] = last_lines(self.log, start)
+        return ok
+
+
+def last_lines(path: Path, start: int, n: int = 8) -> str:
+    """The last ``n`` non-empty lines written to ``path`` after byte ``start`` (progress bars cut to their last update)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    lines = [line.rstrip("\r").rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
+    return "\n".join([line for line in lines if line.strip()][-n:])
 
 
 def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str | None = None, log_dir: Path | None = None,
@@ -124,7 +154,13 @@ def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str |
 
     old = {s: signal.signal(s, terminate) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for t in threads:
+        # What every train stage reads (the data, the partitions) is made once, so that no two workers write the
+        # same outputs into the shared cache at once; the others then restore it from the run-cache.
+        first = upstream_stages(root, stages)
+        if first and not workers[0].repro(first) and not stop.is_set():
+            name = " ".join(first)
+            raise StudyError(f"`dvc repro {name}` failed in worker 0 (log: {workers[0].log}):\n{workers[0].why[name]}")
+        for t in threads if not stop.is_set() else []:
             t.start()
         for t in threads:
             while t.is_alive():
