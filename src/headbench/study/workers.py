@@ -39,7 +39,7 @@ def train_stages(root: Path) -> list[str]:
 
 
 def upstream_stages(root: Path, stages: list[str]) -> list[str]:
-    """The stages that ``stages`` depend on (the data and its partitions), in no particular order."""
+    """The stages that ``stages`` depend on (the data and its partitions), sorted by name."""
     import networkx as nx
     from dvc.repo import Repo
 
