@@ -40,7 +40,7 @@ def run_study(root: Path, workers: int, devices: str, tracking_uri: str | None, 
         failed = [(stage, w) for w in done for stage in w.failed]
         for stage, w in failed:
             print(f"FAILED {stage} (worker {w.k}; log: {w.log}); its last lines:", file=sys.stderr)
-            print("    " + w.why.get(stage, "").replace("\n", "\n    "), file=sys.stderr)
+            print("    " + w.failed[stage].replace("\n", "\n    "), file=sys.stderr)
         if failed:
             raise CommandFailed(f"{len(failed)} train stage(s) failed; launching again skips every finished one", 1)
         if not judge:

@@ -87,8 +87,7 @@ class Worker:
     env: dict
     cpus: set[int] | None
     log: Path
-    failed: list[str] = field(default_factory=list)
-    why: dict[str, str] = field(default_factory=dict)  # a failed stage's last lines in the log
+    failed: dict[str, str] = field(default_factory=dict)  # each failed stage: its last lines in the log
     proc: subprocess.Popen | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -109,8 +108,7 @@ class Worker:
                                          stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin)
             ok = self.proc.wait() == 0
         if not ok:
-            self.failed.append(name)
-            self.why[name] = last_lines(self.log, start)
+            self.failed[name] = last_lines(self.log, start)
         return ok
 
 
@@ -125,7 +123,8 @@ def last_lines(path: Path, start: int, n: int = 8) -> str:
 
 def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str | None = None, log_dir: Path | None = None,
            stages: list[str] | None = None) -> list[Worker]:
-    """Run the train stages across ``n_workers`` worktrees; return the workers (``failed`` lists what did not finish).
+    """Run the train stages across ``n_workers`` worktrees; return the workers (``failed``: each stage that did not
+    finish, with its last lines in the log).
 
     devices: ``cpu`` pins worker k to its own share of the cores (1 thread each on 2 cores); ``cuda`` also gives
     worker k GPU k mod (visible GPUs) through CUDA_VISIBLE_DEVICES (see ``placement``).
@@ -159,7 +158,7 @@ def launch(root: Path, n_workers: int, devices: str = "cpu", tracking_uri: str |
         first = upstream_stages(root, stages)
         if first and not workers[0].repro(first) and not stop.is_set():
             name = " ".join(first)
-            raise StudyError(f"`dvc repro {name}` failed in worker 0 (log: {workers[0].log}):\n{workers[0].why[name]}")
+            raise StudyError(f"`dvc repro {name}` failed in worker 0 (log: {workers[0].log}):\n{workers[0].failed[name]}")
         for t in threads if not stop.is_set() else []:
             t.start()
         for t in threads:
